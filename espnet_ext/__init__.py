@@ -1,0 +1,1 @@
+"""STTATTS and dMel as an ESPnet extension."""

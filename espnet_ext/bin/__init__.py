@@ -1,0 +1,1 @@
+"""Entry points: python -m espnet_ext.bin.<name>."""

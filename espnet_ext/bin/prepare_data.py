@@ -1,0 +1,80 @@
+"""Stage 1: read a corpus in its own layout and write a Kaldi-style data dir.
+
+    python -m espnet_ext.bin.prepare_data --corpus librispeech --root /data --split train-clean-100 \
+        --out data/train_clean_100
+"""
+import argparse
+import logging
+import sys
+
+from espnet_ext.corpora import (
+    CorpusLayoutError,
+    prepare_arabic_speech_corpus,
+    prepare_cmu_arctic,
+    prepare_librispeech,
+    prepare_libritts,
+    prepare_ljspeech,
+)
+from espnet_ext.corpora.data_dir import DataDirError, write_data_dir
+
+CORPORA = ("librispeech", "libritts", "ljspeech", "cmu_arctic", "arabic_speech_corpus")
+
+
+def read_corpus(corpus: str, root: str, split: str, category: str) -> list:
+    """Dispatch to the reader of ``corpus``; ``split`` means the speaker for CMU Arctic."""
+    kwargs = {"category": category} if category else {}
+    if corpus == "librispeech":
+        return prepare_librispeech(root, split, **kwargs)
+    if corpus == "libritts":
+        return prepare_libritts(root, split, **kwargs)
+    if corpus == "ljspeech":
+        return prepare_ljspeech(root, **kwargs)
+    if corpus == "cmu_arctic":
+        return prepare_cmu_arctic(root, split, **kwargs)
+    if corpus == "arabic_speech_corpus":
+        return prepare_arabic_speech_corpus(root, split, **kwargs)
+    raise ValueError(f"unknown corpus {corpus!r}; known: {', '.join(CORPORA)}")
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", required=True, choices=CORPORA, help="layout of the corpus under --root")
+    parser.add_argument(
+        "--root", required=True, help="folder that contains the corpus's top folder (as db.sh in ESPnet)"
+    )
+    parser.add_argument(
+        "--split",
+        default="",
+        help="LibriSpeech/LibriTTS split (train-clean-100, ...), CMU Arctic speaker (bdl, ...), "
+        "Arabic Speech Corpus subset (train, test); ignored for LJSpeech",
+    )
+    parser.add_argument("--category", default="", help="task of these utterances: asr, tts or vc (default: corpus's)")
+    parser.add_argument("--out", required=True, help="output data dir")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = get_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    try:
+        utts = read_corpus(args.corpus, args.root, args.split, args.category)
+        missing = [u for u in utts if not u.audio.is_file()]
+        utts = [u for u in utts if u.audio.is_file()]
+        if not utts:
+            raise CorpusLayoutError(f"{args.corpus} {args.split}: none of the listed audio files exists")
+        out = write_data_dir(args.out, utts)
+        # Every dropped utterance is listed, never lost silently.
+        report = out / "dropped_stage1.txt"
+        report.write_text("".join(f"{u.utt_id} missing audio: {u.audio}\n" for u in missing), encoding="utf-8")
+        for u in missing:
+            logging.warning("%s: audio file missing, utterance dropped: %s", u.utt_id, u.audio)
+    except (CorpusLayoutError, DataDirError) as err:
+        logging.error("%s", err)
+        return 1
+    speakers = len({u.speaker for u in utts})
+    logging.info("%s %s: wrote %d utterances of %d speakers to %s", args.corpus, args.split, len(utts), speakers, out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""Arabic Speech Corpus: ``arabic-speech-corpus/{wav,lab}/`` and ``orthographic-transcript.txt``.
+
+Transcript lines are ``"ARA NORM  0002.wav" "<Buckwalter text>"`` (two spaces in the names);
+audio is 48 kHz; the test set sits in ``arabic-speech-corpus/test set/`` with the same files.
+One speaker. Text is converted from Buckwalter to Arabic script.
+"""
+import re
+from pathlib import Path
+
+from espnet_ext.corpora.utterance import CorpusLayoutError, Utterance, require_dir
+from espnet_ext.text.buckwalter import from_buckwalter
+
+CORPUS_DIR = "arabic-speech-corpus"
+TEST_DIR = "test set"
+SPEAKER = "asc"
+_LINE = re.compile(r'^"([^"]+)"\s+"(.*)"\s*$')
+
+
+def read_orthographic(path: Path) -> dict:
+    """``orthographic-transcript.txt`` -> {wav file name: Buckwalter text}."""
+    entries = {}
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        match = _LINE.match(line)
+        if not match:
+            raise CorpusLayoutError(f'{path}:{lineno}: expected \'"<name>.wav" "<text>"\', got {line!r}')
+        entries[match.group(1)] = match.group(2)
+    return entries
+
+
+def utt_id_of(wav_name: str, subset: str) -> str:
+    """'ARA NORM  0002.wav' -> 'asc_train_ARA_NORM_0002' (no spaces: Kaldi ids are one token)."""
+    stem = "_".join(Path(wav_name).stem.split())
+    return f"{SPEAKER}_{subset}_{stem}"
+
+
+def prepare_arabic_speech_corpus(root, subset: str = "train", category: str = "asr") -> list:
+    """``subset`` is 'train' (top folder) or 'test' (``test set/``); ``root`` contains the corpus."""
+    top = Path(root) / CORPUS_DIR
+    if subset == "test":
+        top = top / TEST_DIR
+    elif subset != "train":
+        raise ValueError(f"Arabic Speech Corpus subset must be 'train' or 'test', not {subset!r}")
+    require_dir(top, "Arabic Speech Corpus", "expected arabic-speech-corpus/{wav,lab}/ and 'test set/'")
+    transcript = top / "orthographic-transcript.txt"
+    if not transcript.is_file():
+        raise CorpusLayoutError(f"Arabic Speech Corpus: {transcript} not found")
+    return [
+        Utterance(utt_id_of(name, subset), SPEAKER, top / "wav" / name, from_buckwalter(bw), category, {"buckwalter": bw})
+        for name, bw in read_orthographic(transcript).items()
+    ]

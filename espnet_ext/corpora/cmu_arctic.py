@@ -1,0 +1,63 @@
+"""CMU Arctic: ``cmu_us_<spk>_arctic/wav/arctic_a0001.wav`` and ``etc/txt.done.data``.
+
+``txt.done.data`` lines are ``( arctic_a0001 "Text here." )``. Every speaker reads the same
+sentences, which makes the corpus parallel: the voice-conversion pairs come from it.
+"""
+import re
+from itertools import permutations
+from pathlib import Path
+
+from espnet_ext.corpora.utterance import CorpusLayoutError, Utterance, require_dir
+
+_PROMPT = re.compile(r'^\(\s*(\S+)\s+"(.*)"\s*\)\s*$')
+
+
+def speaker_dir(root, speaker: str) -> Path:
+    return Path(root) / f"cmu_us_{speaker}_arctic"
+
+
+def list_speakers(root) -> list:
+    """Speaker names found under ``root`` (``cmu_us_<spk>_arctic`` folders)."""
+    return sorted(p.name[len("cmu_us_") : -len("_arctic")] for p in Path(root).glob("cmu_us_*_arctic") if p.is_dir())
+
+
+def read_prompts(path: Path) -> dict:
+    """``etc/txt.done.data`` -> {prompt_id: text}."""
+    prompts = {}
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        match = _PROMPT.match(line)
+        if not match:
+            raise CorpusLayoutError(f'{path}:{lineno}: expected \'( arctic_a0001 "text" )\', got {line!r}')
+        prompts[match.group(1)] = match.group(2)
+    return prompts
+
+
+def prepare_cmu_arctic(root, speaker: str, category: str = "vc") -> list:
+    """One speaker's utterances; utterance ids are ``<spk>_<prompt_id>``."""
+    top = require_dir(speaker_dir(root, speaker), "CMU Arctic", "expected cmu_us_<spk>_arctic/{wav,etc}/")
+    prompts = read_prompts(top / "etc" / "txt.done.data")
+    return [
+        Utterance(f"{speaker}_{pid}", speaker, top / "wav" / f"{pid}.wav", text, category, {"prompt_id": pid})
+        for pid, text in prompts.items()
+    ]
+
+
+def make_vc_pairs(utts_by_speaker: dict, sources=None, targets=None) -> list:
+    """(source, target) utterance pairs reading the same prompt, for every ordered speaker pair.
+
+    ``sources`` / ``targets`` restrict the speakers (default: all, every ordered pair of two
+    different speakers).
+    """
+    sources = sources or sorted(utts_by_speaker)
+    targets = targets or sorted(utts_by_speaker)
+    pairs = []
+    for src, tgt in permutations(sorted(set(sources) | set(targets)), 2):
+        if src not in sources or tgt not in targets:
+            continue
+        tgt_by_prompt = {u.extra["prompt_id"]: u for u in utts_by_speaker[tgt]}
+        for u in utts_by_speaker[src]:
+            if u.extra["prompt_id"] in tgt_by_prompt:
+                pairs.append((u, tgt_by_prompt[u.extra["prompt_id"]]))
+    return pairs

@@ -1,0 +1,84 @@
+"""Stage 3: speaker embeddings per utterance and per speaker, as Kaldi ark/scp.
+
+    python -m espnet_ext.bin.extract_spk_embed --data dump/raw/train --kind dvector
+
+Writes ``<data>/<kind>.{ark,scp}`` (one vector per utterance) and ``<data>/spk_<kind>.{ark,scp}``
+(the L2-normalised mean of each speaker's utterance vectors), as ESPnet's TTS recipes do. The
+scp files are written last, under temporary names then renamed: an existing scp always describes
+a complete ark. A rerun reuses the vectors of an existing complete scp (``--overwrite`` recomputes).
+"""
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import kaldiio
+import numpy as np
+import soundfile as sf
+from tqdm import tqdm
+
+from espnet_ext.corpora.data_dir import read_kv
+from espnet_ext.speaker.embedding import DIMS, build_embedder
+
+
+def get_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", required=True, help="dump dir with wav.scp (16 kHz mono) and utt2spk")
+    p.add_argument("--kind", default="dvector", choices=sorted(DIMS), help="dvector (resemblyzer) or xvector")
+    p.add_argument("--spk_model_dir", default="", help="local speechbrain x-vector model (for --kind xvector)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--overwrite", action="store_true", help="recompute even if a complete scp exists")
+    return p
+
+
+def write_ark_scp(stem: Path, vectors: dict) -> None:
+    """{key: vector} -> stem.ark + stem.scp; the scp appears only once the ark is complete."""
+    scp = stem.with_suffix(".scp")
+    scp.unlink(missing_ok=True)
+    tmp_scp = stem.with_suffix(".scp.tmp")
+    with kaldiio.WriteHelper(f"ark,scp:{stem.with_suffix('.ark')},{tmp_scp}") as writer:
+        for key in sorted(vectors):
+            writer(key, np.asarray(vectors[key], dtype=np.float32))
+    tmp_scp.replace(scp)
+
+
+def speaker_means(utt_vectors: dict, utt2spk: dict) -> dict:
+    """L2-normalised mean vector per speaker."""
+    groups = {}
+    for utt, vec in utt_vectors.items():
+        groups.setdefault(utt2spk[utt], []).append(vec)
+    means = {}
+    for spk, vecs in groups.items():
+        mean = np.mean(vecs, axis=0)
+        means[spk] = mean / max(np.linalg.norm(mean), 1e-12)
+    return means
+
+
+def main(argv=None) -> int:
+    args = get_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    data = Path(args.data)
+    wav_scp, utt2spk = read_kv(data / "wav.scp"), read_kv(data / "utt2spk")
+    stem = data / args.kind
+    scp = stem.with_suffix(".scp")
+    vectors = {}
+    if scp.exists() and not args.overwrite:
+        vectors = {k: v for k, v in kaldiio.load_scp(str(scp)).items() if k in wav_scp}
+        logging.info("%s: reusing %d vectors from %s", data, len(vectors), scp)
+    todo = [utt for utt in wav_scp if utt not in vectors]
+    if todo:
+        embed = build_embedder(args.kind, args.spk_model_dir, args.device)
+        for utt in tqdm(todo, desc=f"{args.kind} {data.name}"):
+            wav, fs = sf.read(wav_scp[utt], dtype="float32")
+            vectors[utt] = embed(wav, fs)
+        write_ark_scp(stem, vectors)
+    missing_spk = sorted(u for u in vectors if u not in utt2spk)
+    if missing_spk:
+        raise SystemExit(f"{data}/utt2spk has no speaker for: {', '.join(missing_spk[:10])}")
+    write_ark_scp(data / f"spk_{args.kind}", speaker_means(vectors, utt2spk))
+    logging.info("%s: %d utterance and %d speaker %ss", data, len(vectors), len(set(utt2spk.values())), args.kind)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -16,6 +16,8 @@ from espnet_ext.corpora import (
     prepare_ljspeech,
 )
 from espnet_ext.corpora.data_dir import DataDirError, write_data_dir
+from espnet_ext.corpora.utterance import Utterance
+from espnet_ext.text.normalize import normalize
 
 CORPORA = ("librispeech", "libritts", "ljspeech", "cmu_arctic", "arabic_speech_corpus")
 
@@ -49,6 +51,17 @@ def get_parser() -> argparse.ArgumentParser:
         "Arabic Speech Corpus subset (train, test); ignored for LJSpeech",
     )
     parser.add_argument("--category", default="", help="task of these utterances: asr, tts or vc (default: corpus's)")
+    parser.add_argument(
+        "--normalize",
+        default="none",
+        choices=("none", "en", "ar"),
+        help="text normalisation (paper: lowercase, no punctuation; Arabic digits to ASCII)",
+    )
+    parser.add_argument(
+        "--keep_diacritics",
+        action="store_true",
+        help="with --normalize ar: keep Arabic diacritics (the paper trains with and without)",
+    )
     parser.add_argument("--out", required=True, help="output data dir")
     return parser
 
@@ -58,6 +71,12 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
         utts = read_corpus(args.corpus, args.root, args.split, args.category)
+        if args.normalize != "none":
+            opts = {"remove_diacritics": not args.keep_diacritics} if args.normalize == "ar" else {}
+            utts = [
+                Utterance(u.utt_id, u.speaker, u.audio, normalize(u.text, args.normalize, **opts), u.category, u.extra)
+                for u in utts
+            ]
         missing = [u for u in utts if not u.audio.is_file()]
         utts = [u for u in utts if u.audio.is_file()]
         if not utts:

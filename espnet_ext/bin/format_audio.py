@@ -20,6 +20,7 @@ from espnet_ext.audio.format import FormatResult, format_utterance
 from espnet_ext.corpora.data_dir import read_kv
 
 PASSTHROUGH = ("text", "utt2spk", "utt2category")
+TARGET_SCP = "tgt_wav.scp"
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -53,6 +54,19 @@ def main(argv=None) -> int:
     with ProcessPoolExecutor(max_workers=max(1, args.nj)) as pool:
         for res in tqdm(pool.map(_job, jobs, chunksize=16), total=len(jobs), desc=f"format {in_dir.name}"):
             results.append(res)
+        # VC data dirs also list the target speech: formatted the same way, and an utterance whose
+        # target cannot be used is dropped with the target's reason.
+        targets = {}
+        if (in_dir / TARGET_SCP).exists():
+            tgt_jobs = [
+                (utt, src, out / "data" / f"{utt}_tgt.wav", "", args.fs, args.min_sec, args.max_sec, False)
+                for utt, src in read_kv(in_dir / TARGET_SCP).items()
+            ]
+            targets = {r.utt_id: r for r in pool.map(_job, tgt_jobs, chunksize=16)}
+    for i, r in enumerate(results):
+        t = targets.get(r.utt_id)
+        if r.reason is None and (in_dir / TARGET_SCP).exists() and (t is None or t.reason is not None):
+            results[i] = FormatResult(r.utt_id, r.num_samples, f"target speech: {t.reason if t else 'not listed'}")
     kept = {r.utt_id: r for r in results if r.reason is None}
     dropped = [r for r in results if r.reason is not None]
     for r in results:
@@ -77,8 +91,10 @@ def main(argv=None) -> int:
     for utt, spk in read_kv(out / "utt2spk").items():
         spk2utt.setdefault(spk, []).append(utt)
     write("spk2utt", {s: " ".join(u) for s, u in spk2utt.items()})
-    for extra in sorted(in_dir.glob("*.scp")):  # e.g. VC target lists; keep rows of kept utterances
-        if extra.name != "wav.scp":
+    if targets:
+        write(TARGET_SCP, {k: out / "data" / f"{k}_tgt.wav" for k in kept})
+    for extra in sorted(in_dir.glob("*.scp")):  # other per-utterance lists: keep rows of kept ones
+        if extra.name not in ("wav.scp", TARGET_SCP):
             write(extra.name, {k: v for k, v in read_kv(extra).items() if k in kept})
     write("dropped.txt", {r.utt_id: r.reason for r in dropped})
     if (in_dir / "dropped_stage1.txt").exists():

@@ -62,6 +62,11 @@ def get_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="with --normalize ar: keep Arabic diacritics (the paper trains with and without)",
     )
+    parser.add_argument(
+        "--utt_suffix",
+        default="",
+        help="appended to every utterance id (e.g. _asr / _tts when one recording serves two tasks)",
+    )
     parser.add_argument("--out", required=True, help="output data dir")
     return parser
 
@@ -77,6 +82,8 @@ def main(argv=None) -> int:
                 Utterance(u.utt_id, u.speaker, u.audio, normalize(u.text, args.normalize, **opts), u.category, u.extra)
                 for u in utts
             ]
+        if args.utt_suffix:
+            utts = [Utterance(u.utt_id + args.utt_suffix, u.speaker, u.audio, u.text, u.category, u.extra) for u in utts]
         missing = [u for u in utts if not u.audio.is_file()]
         utts = [u for u in utts if u.audio.is_file()]
         if not utts:

@@ -4,7 +4,7 @@
         [--asr_tts_hours_ratio 1.0] [--seed 0]
 
 Every file present in all inputs (wav.scp, text, utt2spk, utt2category, extra *.scp) is
-concatenated; ``spk2utt`` is rebuilt. With ``--asr_tts_hours_ratio R`` the ASR utterances are
+concatenated, and ``tgt_wav.scp`` (VC targets) from the inputs that have it; ``spk2utt`` is rebuilt. With ``--asr_tts_hours_ratio R`` the ASR utterances are
 subsampled (randomly, seeded) until ASR hours <= R x TTS hours (the paper balances the two tasks);
 the dropped utterances are listed in ``<out>/dropped_balance.txt``.
 """
@@ -16,6 +16,9 @@ from pathlib import Path
 import soundfile as sf
 
 from espnet_ext.corpora.data_dir import read_kv
+
+# Lists that only some utterances have (VC targets): kept even when an input lacks them.
+PARTIAL = {"tgt_wav.scp"}
 
 
 def duration(path: str) -> float:
@@ -51,12 +54,15 @@ def get_parser():
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
     inputs = [Path(d) for d in args.inputs]
-    names = set.intersection(*({f.name for f in d.iterdir() if f.is_file()} for d in inputs))
+    present = [{f.name for f in d.iterdir() if f.is_file()} for d in inputs]
+    names = set.intersection(*present) | (PARTIAL & set.union(*present))
     names = sorted(n for n in names if n in ("text", "utt2spk", "utt2category") or n.endswith(".scp"))
     tables = {}
     for name in names:
         merged = {}
         for d in inputs:
+            if not (d / name).exists():  # a PARTIAL list (e.g. VC targets) absent from this input
+                continue
             for k, v in read_kv(d / name).items():
                 if k in merged:
                     raise SystemExit(f"duplicate utterance id {k!r} in {d / name} (already in another input)")

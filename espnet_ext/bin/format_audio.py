@@ -63,9 +63,11 @@ def main(argv=None) -> int:
                 for utt, src in read_kv(in_dir / TARGET_SCP).items()
             ]
             targets = {r.utt_id: r for r in pool.map(_job, tgt_jobs, chunksize=16)}
+    category = read_kv(in_dir / "utt2category") if (in_dir / "utt2category").exists() else {}
     for i, r in enumerate(results):
         t = targets.get(r.utt_id)
-        if r.reason is None and (in_dir / TARGET_SCP).exists() and (t is None or t.reason is not None):
+        needs_target = category.get(r.utt_id) == "vc" or t is not None
+        if r.reason is None and needs_target and (t is None or t.reason is not None):
             results[i] = FormatResult(r.utt_id, r.num_samples, f"target speech: {t.reason if t else 'not listed'}")
     kept = {r.utt_id: r for r in results if r.reason is None}
     dropped = [r for r in results if r.reason is not None]
@@ -92,7 +94,7 @@ def main(argv=None) -> int:
         spk2utt.setdefault(spk, []).append(utt)
     write("spk2utt", {s: " ".join(u) for s, u in spk2utt.items()})
     if targets:
-        write(TARGET_SCP, {k: out / "data" / f"{k}_tgt.wav" for k in kept})
+        write(TARGET_SCP, {k: out / "data" / f"{k}_tgt.wav" for k in kept if k in targets})
     for extra in sorted(in_dir.glob("*.scp")):  # other per-utterance lists: keep rows of kept ones
         if extra.name not in ("wav.scp", TARGET_SCP):
             write(extra.name, {k: v for k, v in read_kv(extra).items() if k in kept})

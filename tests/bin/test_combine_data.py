@@ -39,3 +39,12 @@ def test_duplicate_ids_across_inputs_are_an_error(tmp_path):
 
     with pytest.raises(SystemExit, match="duplicate utterance id 'a-0'"):
         main(["--out", str(tmp_path / "o"), str(a), str(b)])
+
+
+def test_vc_target_list_survives_combination_with_asr(tmp_path):
+    asr = _dir(tmp_path, "a", "asr", [1.0])
+    vc = _dir(tmp_path, "v", "vc", [1.0])
+    (vc / "tgt_wav.scp").write_text("v-0 /x/t.wav\n")
+    assert main(["--out", str(tmp_path / "all"), str(asr), str(vc)]) == 0
+    assert read_kv(tmp_path / "all" / "tgt_wav.scp") == {"v-0": "/x/t.wav"}
+    assert len(read_kv(tmp_path / "all" / "wav.scp")) == 2

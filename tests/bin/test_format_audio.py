@@ -63,3 +63,22 @@ def test_converts_rates_and_channels_and_reports_every_drop(tmp_path):
     assert main(["--in", str(data), "--out", str(dump), "--nj", "2"]) == 0
     assert first == {k: (dump / "data" / f"{k}.wav").read_bytes() for k in kept}
     assert not list(dump.rglob("*.tmp*"))
+
+
+def test_vc_targets_are_formatted_and_a_bad_target_drops_its_pair(tmp_path):
+    src, data = tmp_path / "src", tmp_path / "data"
+    src.mkdir()
+    data.mkdir()
+    for name, fs in (("a", 16000), ("v1", 16000), ("v1t", 48000), ("v2", 16000)):
+        sf.write(src / f"{name}.wav", _tone(fs), fs)
+    (data / "wav.scp").write_text(f"s-a {src / 'a.wav'}\ns-v1 {src / 'v1.wav'}\ns-v2 {src / 'v2.wav'}\n")
+    (data / "tgt_wav.scp").write_text(f"s-v1 {src / 'v1t.wav'}\ns-v2 {src / 'missing.wav'}\n")
+    (data / "text").write_text("s-a x\ns-v1 x\ns-v2 x\n")
+    (data / "utt2spk").write_text("s-a s\ns-v1 s\ns-v2 s\n")
+    (data / "utt2category").write_text("s-a asr\ns-v1 vc\ns-v2 vc\n")
+    assert main(["--in", str(data), "--out", str(tmp_path / "dump"), "--nj", "1"]) == 0
+    dump = tmp_path / "dump"
+    assert sorted(read_kv(dump / "wav.scp")) == ["s-a", "s-v1"]  # the ASR utterance needs no target
+    tgt = read_kv(dump / "tgt_wav.scp")
+    assert list(tgt) == ["s-v1"] and sf.info(tgt["s-v1"]).samplerate == 16000
+    assert read_kv(dump / "dropped.txt")["s-v2"].startswith("target speech: audio file missing")

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# make demo: synthesize an English mini corpus (LibriSpeech + LibriTTS + CMU Arctic layouts) with
+# espeak-ng and run this recipe on it with the CPU-sized config.
+set -euo pipefail
+cd "$(dirname "$0")"
+. ./path.sh
+
+corpora=corpora
+log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') [demo] $*"; }
+synth() { log "make_mini_corpus $*"; python -m espnet_ext.bin.make_mini_corpus --lang en --out "${corpora}" --nj 2 "$@"; }
+
+start=$(date +%s)
+synth --layout librispeech --splits train-clean-100 dev-clean test-clean --num_speakers 12 --utts_per_speaker 100
+synth --layout libritts --splits train-clean-100 dev-clean test-clean --num_speakers 10 --utts_per_speaker 80
+synth --layout cmu_arctic --num_speakers 4 --utts_per_speaker 40
+log "corpora ready in $(( $(date +%s) - start )) s"
+
+export LIBRISPEECH=${corpora} LIBRITTS=${corpora} CMU_ARCTIC=${corpora}
+./run.sh --train_config conf/sttatts_mini.yaml --stage 1 --stop_stage "${DEMO_STOP_STAGE:-8}" "$@"
+log "total wall time $(( $(date +%s) - start )) s"

@@ -1,0 +1,175 @@
+"""Speech encoder pre-net: wav2vec2-style conv feature extractor, SpecAugment-style masking, positions.
+
+16 kHz waveform (B, S) -> frames (B, T, D) at the extractor's total stride (320 samples = 20 ms in
+base). Checkpoint names follow fairseq SpeechT5 (`feature_extractor`, `layer_norm`,
+`post_extract_proj`, `mask_emb`, `pos_conv`), see ANCHORS.md.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from espnet_ext.speecht5.config import SpeechT5Config
+from espnet_ext.speecht5.positions import SinusoidalPositionalEmbedding
+
+
+class ConvLayer(nn.Module):
+    """Conv1d (no bias in base) [-> GroupNorm with one group per channel] -> GELU."""
+
+    def __init__(self, in_dim: int, out_dim: int, kernel: int, stride: int, bias: bool, group_norm: bool):
+        super().__init__()
+        self.conv = nn.Conv1d(in_dim, out_dim, kernel, stride=stride, bias=bias)
+        self.norm = nn.GroupNorm(out_dim, out_dim, affine=True) if group_norm else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.conv(x)
+        if self.norm is not None:  # in at least fp32 (fairseq's Fp32GroupNorm), also under fp16/bf16
+            dtype = torch.promote_types(x.dtype, torch.float32)
+            n = self.norm
+            x = F.group_norm(x.to(dtype), n.num_groups, n.weight.to(dtype), n.bias.to(dtype), n.eps).type_as(x)
+        return F.gelu(x)
+
+
+class FeatureExtractor(nn.Module):
+    """The 7 strided convs (GroupNorm after the first only): (B, S) samples -> (B, C, T) frames."""
+
+    def __init__(self, cfg: SpeechT5Config):
+        super().__init__()
+        dims = (1,) + cfg.conv_dim
+        self.conv_layers = nn.ModuleList(
+            ConvLayer(dims[i], dims[i + 1], cfg.conv_kernel[i], cfg.conv_stride[i], cfg.conv_bias, i == 0)
+            for i in range(len(cfg.conv_dim))
+        )
+
+    def forward(self, wav: torch.Tensor) -> torch.Tensor:
+        x = wav.unsqueeze(1)
+        for layer in self.conv_layers:
+            x = layer(x)
+        return x
+
+
+class PositionalConvEmbedding(nn.Module):
+    """Grouped conv over time with weight normalisation (dim 2), "same" padding, GELU.
+
+    Parameters keep fairseq's names: weight = weight_g * weight_v / ||weight_v|| (norm over the
+    output and input channel axes, one norm per kernel tap).
+    """
+
+    def __init__(self, d_model: int, kernel: int, groups: int):
+        super().__init__()
+        self.groups = groups
+        self.padding = kernel // 2
+        self.trim = 1 if kernel % 2 == 0 else 0  # an even kernel with padding k//2 yields one extra frame
+        self.weight_v = nn.Parameter(torch.empty(d_model, d_model // groups, kernel))
+        self.weight_g = nn.Parameter(torch.empty(1, 1, kernel))
+        self.bias = nn.Parameter(torch.zeros(d_model))
+        nn.init.normal_(self.weight_v, mean=0.0, std=(4.0 / (kernel * d_model)) ** 0.5)
+        with torch.no_grad():
+            self.weight_g.copy_(self.weight_v.norm(dim=(0, 1), keepdim=True))
+
+    def weight(self) -> torch.Tensor:
+        return self.weight_v * (self.weight_g / self.weight_v.norm(dim=(0, 1), keepdim=True))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x (B, T, D) -> (B, T, D)."""
+        y = F.conv1d(x.transpose(1, 2), self.weight(), self.bias, padding=self.padding, groups=self.groups)
+        if self.trim:
+            y = y[:, :, : -self.trim]
+        return F.gelu(y).transpose(1, 2)
+
+
+def span_mask(
+    shape: tuple[int, int],
+    prob: float,
+    span: int,
+    lengths: torch.Tensor | None = None,
+    min_masks: int = 0,
+    device: torch.device | None = None,
+) -> torch.Tensor:
+    """Random spans to mask (wav2vec2 / fairseq `compute_mask_indices`, static span lengths).
+
+    Each row of length L gets max(min_masks, int(prob * L / span + u)) spans (u ~ U(0, 1), the
+    probabilistic rounding of fairseq) of `span` items, starts drawn without replacement from
+    [0, L - span]; overlapping spans merge. Returns (B, N) bool, True = masked.
+    """
+    batch, size = shape
+    mask = torch.zeros(batch, size, dtype=torch.bool, device=device)
+    if lengths is None:
+        lengths = torch.full((batch,), size, dtype=torch.long)
+    for b, length in enumerate(lengths.tolist()):
+        span_b = min(span, length)
+        if span_b < 1:
+            continue
+        n = max(min_masks, int(prob * length / span_b + float(torch.rand(()))))
+        n = min(n, length - span_b + 1)
+        starts = torch.randperm(length - span_b + 1)[:n]
+        idx = (starts[:, None] + torch.arange(span_b)[None, :]).reshape(-1)
+        mask[b, idx.to(mask.device)] = True
+    return mask
+
+
+class SpeechEncoderPrenet(nn.Module):
+    """Waveform -> encoder input frames: convs, LayerNorm, projection, masking, conv + sinusoidal positions."""
+
+    def __init__(self, cfg: SpeechT5Config):
+        super().__init__()
+        self.cfg = cfg
+        self.feature_extractor = FeatureExtractor(cfg)
+        self.layer_norm = nn.LayerNorm(cfg.conv_dim[-1], eps=cfg.layer_norm_eps)
+        self.post_extract_proj = nn.Linear(cfg.conv_dim[-1], cfg.d_model)
+        self.dropout = nn.Dropout(cfg.feat_proj_dropout)
+        self.mask_emb = nn.Parameter(torch.empty(cfg.d_model).uniform_())
+        self.pos_conv = PositionalConvEmbedding(cfg.d_model, cfg.pos_conv_kernel, cfg.pos_conv_groups)
+        # padding_idx = pad_id: padded frames get the zero row, real frames positions 2, 3, ...
+        self.embed_positions = SinusoidalPositionalEmbedding(
+            cfg.d_model, cfg.pad_id, cfg.max_speech_positions + cfg.pad_id + 1
+        )
+
+    def output_lengths(self, wav_lengths: torch.Tensor) -> torch.Tensor:
+        """Frames each conv stack yields for `wav_lengths` samples (floor((L - k) / s) + 1 per conv)."""
+        lengths = wav_lengths
+        for kernel, stride in zip(self.cfg.conv_kernel, self.cfg.conv_stride):
+            lengths = torch.div(lengths - kernel, stride, rounding_mode="floor") + 1
+        return lengths
+
+    def frame_padding_mask(self, wav_lengths: torch.Tensor, num_samples: int, num_frames: int) -> torch.Tensor:
+        """(B, T) bool, True = padded frame.
+
+        `reshape_all` (fairseq SpeechT5, the default): the sample mask is cut to a multiple of T,
+        reshaped (B, T, -1), and a frame is padding if all its samples are. `conv_lengths`
+        (transformers): frames at index >= the conv output length are padding. They differ by
+        about one frame at the end; the converter picks the one of the checkpoint's source.
+        """
+        frames = torch.arange(num_frames, device=wav_lengths.device)
+        if self.cfg.padding_mask_mode == "conv_lengths":
+            return frames[None, :] >= self.output_lengths(wav_lengths)[:, None]
+        samples = torch.arange(num_samples, device=wav_lengths.device)
+        sample_pad = samples[None, :] >= wav_lengths[:, None]
+        usable = num_samples - num_samples % num_frames
+        return sample_pad[:, :usable].view(len(wav_lengths), num_frames, -1).all(-1)
+
+    def apply_masks(self, x: torch.Tensor, pad_mask: torch.Tensor) -> torch.Tensor:
+        """SpecAugment-style masking (training only): time spans -> mask_emb, channel spans -> 0."""
+        cfg = self.cfg
+        b, t, d = x.shape
+        if cfg.mask_time_prob > 0:
+            time_mask = span_mask(
+                (b, t), cfg.mask_time_prob, cfg.mask_time_length, (~pad_mask).sum(1), cfg.mask_time_min_masks, x.device
+            )
+            x = torch.where(time_mask[:, :, None], self.mask_emb.to(x.dtype), x)
+        if cfg.mask_channel_prob > 0:
+            channel_mask = span_mask((b, d), cfg.mask_channel_prob, cfg.mask_channel_length, device=x.device)
+            x = x.masked_fill(channel_mask[:, None, :], 0.0)
+        return x
+
+    def forward(self, wav: torch.Tensor, wav_lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """wav (B, S) float at 16 kHz, wav_lengths (B,) samples -> x (B, T, D), pad_mask (B, T)."""
+        features = self.feature_extractor(wav).transpose(1, 2)
+        features = self.layer_norm(features)
+        pad_mask = self.frame_padding_mask(wav_lengths, wav.size(1), features.size(1))
+        x = self.dropout(self.post_extract_proj(features))
+        if self.training:
+            x = self.apply_masks(x, pad_mask)
+        x = x + self.pos_conv(x)
+        return x + self.embed_positions(~pad_mask).to(x.dtype), pad_mask

@@ -2,7 +2,9 @@
 
 Transcript lines are ``"ARA NORM  0002.wav" "<Buckwalter text>"`` (two spaces in the names);
 audio is 48 kHz; the test set sits in ``arabic-speech-corpus/test set/`` with the same files.
-One speaker. Text is converted from Buckwalter to Arabic script.
+One speaker. Text is converted from Buckwalter to Arabic script. The real transcripts differ from
+standard Buckwalter in two ways, handled here: ث is written ``^`` (not ``v``), and pauses are
+marked by a lone ``-`` between words.
 """
 import re
 from pathlib import Path
@@ -29,6 +31,12 @@ def read_orthographic(path: Path) -> dict:
     return entries
 
 
+def asc_to_arabic(asc_text: str) -> str:
+    """ASC's Buckwalter variant -> Arabic script ('^' is tha; lone '-' pause marks dropped)."""
+    words = [w for w in asc_text.replace("^", "v").split() if w != "-"]
+    return from_buckwalter(" ".join(words))
+
+
 def utt_id_of(wav_name: str, subset: str) -> str:
     """'ARA NORM  0002.wav' -> 'asc_train_ARA_NORM_0002' (no spaces: Kaldi ids are one token)."""
     stem = "_".join(Path(wav_name).stem.split())
@@ -47,6 +55,6 @@ def prepare_arabic_speech_corpus(root, subset: str = "train", category: str = "a
     if not transcript.is_file():
         raise CorpusLayoutError(f"Arabic Speech Corpus: {transcript} not found")
     return [
-        Utterance(utt_id_of(name, subset), SPEAKER, top / "wav" / name, from_buckwalter(bw), category, {"buckwalter": bw})
+        Utterance(utt_id_of(name, subset), SPEAKER, top / "wav" / name, asc_to_arabic(bw), category, {"buckwalter": bw})
         for name, bw in read_orthographic(transcript).items()
     ]

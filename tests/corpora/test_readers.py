@@ -93,9 +93,12 @@ def test_cmu_arctic_prompts_and_parallel_pairs(tmp_path):
 def test_arabic_speech_corpus_two_space_names_and_buckwalter(tmp_path):
     top = tmp_path / "arabic-speech-corpus"
     (top / "test set").mkdir(parents=True)
-    (top / "orthographic-transcript.txt").write_text('"ARA NORM  0002.wav" "ktAbN jamiylN"\n')
+    (top / "orthographic-transcript.txt").write_text(
+        '"ARA NORM  0002.wav" "ktAbN jamiylN"\n"ARA NORM  0004.wav" "^alA^apu - >ayAm"\n'
+    )
     (top / "test set" / "orthographic-transcript.txt").write_text('"ARA NORM  0003.wav" "bayotN"\n')
-    (train,) = prepare_arabic_speech_corpus(tmp_path, "train")
+    train, quirks = prepare_arabic_speech_corpus(tmp_path, "train")
+    assert quirks.text == "ثَلاثَةُ أَيام"  # ASC writes tha as '^' and pauses as ' - '
     (test,) = prepare_arabic_speech_corpus(tmp_path, "test")
     assert train.utt_id == "asc_train_ARA_NORM_0002" and train.audio.name == "ARA NORM  0002.wav"
     assert train.text == "كتابٌ جَمِيلٌ" and train.extra["buckwalter"] == "ktAbN jamiylN"

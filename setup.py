@@ -20,5 +20,5 @@ setup(
     python_requires=">=3.11,<3.12",
     install_requires=pinned_requirements(),
     extras_require={"test": ["transformers==5.23.0", "dmel==1.0.1", "pytest"]},
-    package_data={"espnet_ext.synth": ["wordlists/*/*.txt"]},
+    package_data={"espnet_ext.synth": ["wordlists/*/*.txt"], "espnet_ext.vocoder": ["conf/*.yaml"]},
 )

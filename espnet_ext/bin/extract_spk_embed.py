@@ -3,7 +3,9 @@
     python -m espnet_ext.bin.extract_spk_embed --data dump/raw/train --kind dvector
 
 Writes ``<data>/<kind>.{ark,scp}`` (one vector per utterance) and ``<data>/spk_<kind>.{ark,scp}``
-(the L2-normalised mean of each speaker's utterance vectors), as ESPnet's TTS recipes do. The
+(the L2-normalised mean of each speaker's utterance vectors), as ESPnet's TTS recipes do. For VC
+utterances (listed in ``tgt_wav.scp``) the vector is the TARGET speaker's, from the target audio:
+it is what steers the conversion. The
 scp files are written last, under temporary names then renamed: an existing scp always describes
 a complete ark. A rerun reuses the vectors of an existing complete scp (``--overwrite`` recomputes).
 """
@@ -59,6 +61,8 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     data = Path(args.data)
     wav_scp, utt2spk = read_kv(data / "wav.scp"), read_kv(data / "utt2spk")
+    if (data / "tgt_wav.scp").exists():
+        wav_scp.update({k: v for k, v in read_kv(data / "tgt_wav.scp").items() if k in wav_scp})
     stem = data / args.kind
     scp = stem.with_suffix(".scp")
     vectors = {}

@@ -1,5 +1,5 @@
 # Environment of every recipe stage: the project's venv, its scripts, single-threaded BLAS.
-MAIN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+MAIN_ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/../../.." && pwd)
 export MAIN_ROOT
 if [ -f "${MAIN_ROOT}/tools/venv/bin/activate" ]; then
   # shellcheck disable=SC1091

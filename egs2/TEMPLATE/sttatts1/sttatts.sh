@@ -6,8 +6,12 @@
 #   4 token list + collect stats           8 pack for the ESPnet model zoo
 set -euo pipefail
 
+cmdline="$0 $*"
 log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') (${BASH_SOURCE[0]##*/}:${BASH_LINENO[0]}) $*"; }
-run() { log "$*"; "$@"; }  # every stage logs its command line
+run() {  # every stage logs its command line
+  echo "$(date '+%Y-%m-%dT%H:%M:%S') (${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}) $*"
+  "$@"
+}
 
 # General
 stage=1; stop_stage=8
@@ -25,7 +29,7 @@ token_list_from=""   # a SpeechT5/ArTST dict.txt or spm_char.model (required wit
 tag=""; train_config=""; train_args=""; init_model=""; resume=true
 judge_config=""; judge_args=""; train_judge=true
 # Inference and scoring
-inference_config=""; inference_args=""; inference_model=valid.acc_asr.ave.pth
+inference_config=""; inference_args=""; inference_model=valid.loss.ave.pth
 vocoder_file=""; judge_model=""
 __declared_options=(stage stop_stage skip_data_prep skip_train skip_eval skip_packing ngpu num_nodes nj
   inference_nj gpu_inference dumpdir expdir python local_data_opts lang train_set valid_set test_sets fs
@@ -73,6 +77,29 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
   done
 fi
 
+# Data options of STTATTS training and stats collection (names: espnet_ext.sttatts.data).
+sttatts_data_opts() {  # mode(train|valid) set
+  local d="${dump}/$2"
+  echo "--$1_data_path_and_name_and_type ${d}/wav.scp,speech,sound" \
+       "--$1_data_path_and_name_and_type ${d}/text,text,text" \
+       "--$1_data_path_and_name_and_type ${d}/utt2category,category,text" \
+       "--$1_data_path_and_name_and_type ${d}/${spk_embed_kind}.scp,spembs,kaldi_ark"
+  [ -f "${d}/tgt_wav.scp" ] && echo "--$1_data_path_and_name_and_type ${d}/tgt_wav.scp,speech_tgt,optional_sound"
+  return 0
+}
+# The judge ASR (a plain ESPnet ASR model) trains on the real audio of the ASR and TTS utterances.
+judge_dir="${expdir}/judge_asr_${tag}"
+judge_stats="${expdir}/judge_asr_stats_${tag}"
+judge_token_list="data/token_list/judge_char/tokens.txt"
+judge_data_opts() {  # mode set
+  echo "--$1_data_path_and_name_and_type ${dump}/$2/wav.scp,speech,sound" \
+       "--$1_data_path_and_name_and_type ${dump}/$2/text,text,text"
+}
+judge_keys() {  # set -> key file of its asr/tts utterances
+  awk '$2 == "asr" || $2 == "tts" {print $1}' "${dump}/$1/utt2category" > "${judge_stats}/$1.keys"
+  echo "${judge_stats}/$1.keys"
+}
+
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
   log "Stage 4: token list and collect stats"
   if [ -n "${token_list_from}" ]; then
@@ -83,5 +110,109 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
   else
     run ${python} -m espnet_ext.bin.make_token_list --text "${dump}/${train_set}/text" --out "${token_list}"
   fi
-  sttatts_stage_collect_stats
+  # shellcheck disable=SC2046
+  run ${train_cmd} "${stats_dir}/logdir/stats.log" ${python} -m espnet_ext.bin.sttatts_train \
+    --collect_stats true --config "${train_config}" --token_list "${token_list}" --ngpu 0 \
+    $(sttatts_data_opts train "${train_set}") $(sttatts_data_opts valid "${valid_set}") \
+    --train_shape_file "${dump}/${train_set}/wav.scp" --valid_shape_file "${dump}/${valid_set}/wav.scp" \
+    --output_dir "${stats_dir}" ${train_args}
+  if [ "${train_judge}" = true ]; then
+    mkdir -p "${judge_stats}"
+    awk '$2 == "asr" || $2 == "tts"' "${dump}/${train_set}/utt2category" | cut -d' ' -f1 \
+      | awk 'NR==FNR {k[$1]=1; next} ($1 in k)' - "${dump}/${train_set}/text" | cut -d' ' -f2- > "${judge_stats}/train_text"
+    run ${python} -m espnet2.bin.tokenize_text --token_type char --input "${judge_stats}/train_text" \
+      --output "${judge_token_list}" --field 1- --write_vocabulary true \
+      --add_symbol "<blank>:0" --add_symbol "<unk>:1" --add_symbol "<sos/eos>:-1"
+    # shellcheck disable=SC2046
+    run ${train_cmd} "${judge_stats}/logdir/stats.log" ${python} -m espnet2.bin.asr_train \
+      --collect_stats true --config "${judge_config:-conf/judge_asr_mini.yaml}" --use_preprocessor true --normalize none \
+      --token_type char --token_list "${judge_token_list}" --ngpu 0 \
+      $(judge_data_opts train "${train_set}") $(judge_data_opts valid "${valid_set}") \
+      --train_shape_file "$(judge_keys "${train_set}")" --valid_shape_file "$(judge_keys "${valid_set}")" \
+      --output_dir "${judge_stats}" ${judge_args}
+  fi
 fi
+
+if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
+  log "Stage 5: training -> ${exp_dir}"
+  init_opts=""
+  [ -n "${init_model}" ] && init_opts="--init_param ${init_model}"
+  pids=()
+  if [ "${train_judge}" = true ]; then
+    log "training the judge ASR in parallel -> ${judge_dir} (log: ${judge_dir}/train.log)"
+    # shellcheck disable=SC2046
+    ${train_cmd} "${judge_dir}/train.log" ${python} -m espnet2.bin.asr_train \
+      --config "${judge_config:-conf/judge_asr_mini.yaml}" --use_preprocessor true --token_type char \
+      --token_list "${judge_token_list}" --ngpu 0 --resume "${resume}" --output_dir "${judge_dir}" \
+      $(judge_data_opts train "${train_set}") $(judge_data_opts valid "${valid_set}") \
+      --normalize_conf "stats_file=${judge_stats}/train/feats_stats.npz" \
+      --train_shape_file "${judge_stats}/train/speech_shape" --valid_shape_file "${judge_stats}/valid/speech_shape" \
+      ${judge_args} &
+    pids+=($!)
+  fi
+  # shellcheck disable=SC2046
+  run ${cuda_cmd} --gpu "${ngpu}" "${exp_dir}/train.log" ${python} -m espnet_ext.bin.sttatts_train \
+    --config "${train_config}" --token_list "${token_list}" --ngpu "${ngpu}" \
+    --multiprocessing_distributed true --resume "${resume}" --output_dir "${exp_dir}" ${init_opts} \
+    $(sttatts_data_opts train "${train_set}") $(sttatts_data_opts valid "${valid_set}") \
+    --train_shape_file "${stats_dir}/train/speech_shape" --valid_shape_file "${stats_dir}/valid/speech_shape" \
+    ${train_args} || {
+      log "training failed, see ${exp_dir}/train.log"
+      for pid in "${pids[@]+"${pids[@]}"}"; do kill -- "-${pid}" "${pid}" 2>/dev/null || true; done
+      exit 1
+    }
+  for pid in "${pids[@]+"${pids[@]}"}"; do
+    wait "${pid}" || { log "judge ASR training failed, see ${judge_dir}/train.log"; exit 1; }
+  done
+fi
+
+decode_dir="${exp_dir}/decode_$(basename "${inference_config:-default}" .yaml)_${inference_model%.pth}"
+set_task() { head -n 1 "${dump}/$1/utt2category" | cut -d' ' -f2; }
+
+if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ] && [ "${skip_eval}" = false ]; then
+  log "Stage 6: inference -> ${decode_dir}"
+  for dset in ${test_sets}; do
+    task=$(set_task "${dset}")
+    out="${decode_dir}/${dset}"
+    logdir="${out}/logdir"
+    mkdir -p "${logdir}"
+    nj=$(( inference_nj < $(wc -l < "${dump}/${dset}/wav.scp") ? inference_nj : $(wc -l < "${dump}/${dset}/wav.scp") ))
+    split -n "l/${nj}" -d -a 3 --additional-suffix=.keys "${dump}/${dset}/wav.scp" "${logdir}/keys."
+    for i in $(seq 0 $((nj - 1))); do mv "${logdir}/keys.$(printf '%03d' "$i").keys" "${logdir}/keys.$((i + 1)).scp"; done
+    case "${task}" in
+      asr) data_opts="--data_path_and_name_and_type ${dump}/${dset}/wav.scp,speech,sound" ;;
+      tts) data_opts="--data_path_and_name_and_type ${dump}/${dset}/text,text,text
+             --data_path_and_name_and_type ${dump}/${dset}/${spk_embed_kind}.scp,spembs,kaldi_ark" ;;
+      vc)  data_opts="--data_path_and_name_and_type ${dump}/${dset}/wav.scp,speech,sound
+             --data_path_and_name_and_type ${dump}/${dset}/${spk_embed_kind}.scp,spembs,kaldi_ark" ;;
+      *) log "${dset}: unknown task '${task}' in utt2category"; exit 1 ;;
+    esac
+    # shellcheck disable=SC2086
+    run ${decode_cmd} JOB=1:"${nj}" "${logdir}/inference.JOB.log" ${python} -m espnet_ext.bin.sttatts_inference \
+      --task "${task}" --train_config "${exp_dir}/config.yaml" --model_file "${exp_dir}/${inference_model}" \
+      ${inference_config:+--config "${inference_config}"} ${data_opts} --key_file "${logdir}/keys.JOB.scp" \
+      --output_dir "${logdir}/output.JOB" ${vocoder_file:+--vocoder_file "${vocoder_file}"} ${inference_args}
+    run ${python} -m espnet_ext.bin.merge_decode --out "${out}" "${logdir}"/output.*
+  done
+fi
+
+if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ] && [ "${skip_eval}" = false ]; then
+  log "Stage 7: scoring -> ${exp_dir}/RESULTS.md"
+  judge_opts=""
+  if [ -n "${judge_model}" ]; then
+    judge_opts="--judge ${judge_model}"
+  elif [ -f "${judge_dir}/valid.acc.ave.pth" ]; then
+    judge_opts="--judge espnet:${judge_dir}/config.yaml,${judge_dir}/valid.acc.ave.pth"
+  fi
+  # shellcheck disable=SC2086
+  run ${python} -m espnet_ext.bin.score_sttatts --lang "${lang}" --exp_dir "${exp_dir}" --decode_dir "${decode_dir}" \
+    --dump_dir "${dump}" --test_sets ${test_sets} ${judge_opts} --command "${cmdline}"
+  cat "${exp_dir}/RESULTS.md"
+fi
+
+if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ] && [ "${skip_packing}" = false ]; then
+  log "Stage 8: pack -> ${exp_dir}/sttatts_${tag}.zip"
+  run ${python} -m espnet_ext.bin.pack_sttatts --exp_dir "${exp_dir}" --model_file "${exp_dir}/${inference_model}" \
+    --out "${exp_dir}/sttatts_${tag}.zip"
+fi
+log "Successfully finished stages ${stage}-${stop_stage}"

@@ -1,0 +1,452 @@
+"""STTATTS inference: Speech2Text (ASR), Text2Speech (TTS), Speech2Speech (VC), and a batch CLI.
+
+    s2t = Speech2Text("exp/sttatts/config.yaml", "exp/sttatts/valid.asr_acc.ave.pth", beam_size=5, ctc_weight=0.5)
+    text, tokens, token_ids, hyp = s2t(wav)[0]
+    tts = Text2Speech.from_pretrained(model_tag="exp/sttatts/model.zip", vocoder_file=None)
+    out = tts("hello world", spembs=xvector)          # out["feat_gen"] (T, 80), out["wav"] (Griffin-Lim)
+
+    python -m espnet_ext.bin.sttatts_inference --task asr --train_config C --model_file M \
+        --data_path_and_name_and_type dump/raw/test/wav.scp,speech,sound --output_dir D [--config conf/decode_sttatts.yaml]
+
+ASR decodes with ESPnet's BatchBeamSearch (our text decoder as a KV-cached batch scorer, ESPnet's
+CTCPrefixScorer), or greedily when beam_size == 1 and ctc_weight == 0. TTS / VC generate r mel
+frames per step with the KV cache, stop when any of the r stop probabilities passes the threshold
+(fairseq's rule), run the postnet once at the end and vocode (Griffin-Lim without a vocoder file).
+Outputs of the CLI: ASR ``D/<n>best_recog/{text,token,token_int,score}``; TTS / VC
+``D/feats.{ark,scp}`` (log10 mel after the postnet), ``D/wav/<utt>.wav``, ``D/wav.scp``,
+``D/speech_shape``.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+from typing import Any, List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from espnet.nets.batch_beam_search import BatchBeamSearch
+from espnet.nets.beam_search import Hypothesis
+from espnet.nets.scorer_interface import BatchScorerInterface
+from espnet.nets.scorers.ctc import CTCPrefixScorer
+
+from espnet_ext.speecht5.generate import greedy_decode_text, synthesize_speech
+from espnet_ext.sttatts.data import CharTextConverter, STTATTSPreprocessor
+from espnet_ext.sttatts.mel import mel_config
+from espnet_ext.sttatts.model import ESPnetSTTATTSModel
+from espnet_ext.tasks.sttatts import STTATTSTask
+
+LOGZERO = -1e10  # CTCPrefixScoreTH's log(0)
+ArrayLike = Union[np.ndarray, torch.Tensor]
+
+
+# ------------------------------------------------------------------------------------ ASR scorers
+def never_output_ids(model: ESPnetSTTATTSModel) -> List[int]:
+    """Ids that are never part of a transcript: <s>, <pad>, <mask>, <ctc_blank>."""
+    ids = [model.specials[k] for k in ("bos", "pad", "blank")]
+    return sorted(set(ids + [i for i, t in enumerate(model.token_list) if t == "<mask>"]))
+
+
+class _DecoderState:
+    """One hypothesis' decoder state: a row of a shared KV cache, and the memory it attends to."""
+
+    def __init__(self, cache, row: int, memory: torch.Tensor, pad_mask: torch.Tensor):
+        self.cache, self.row, self.memory, self.pad_mask = cache, row, memory, pad_mask
+
+
+class TextDecoderScorer(BatchScorerInterface):
+    """ESPnet batch scorer over STTATTS's text decoder, incremental with the backbone's KV cache.
+
+    Its input ``x`` is the encoder output BEFORE task fusion (what CTC reads); task fusion is applied
+    once, at the first step. Specials that are never output (<s>, <pad>, <mask>, <ctc_blank>) score
+    LOGZERO: they must stay out of hypotheses because the CTC scorer below re-uses id 0 as blank.
+    """
+
+    def __init__(self, model: ESPnetSTTATTSModel, task: str = "asr"):
+        self.model = model
+        self.task = task
+        self.forbidden = never_output_ids(model)
+
+    def init_state(self, x):
+        return None
+
+    def score(self, y, state, x):
+        scores, states = self.batch_score(y[None], [state], x[None])
+        return scores[0], states[0]
+
+    def batch_score(self, ys: torch.Tensor, states: List[Any], xs: torch.Tensor):
+        """ys (n, L) prefixes, states per hypothesis, xs (n, T, D) -> log-probs (n, V), new states."""
+        n = ys.size(0)
+        if states[0] is None:  # first step: fuse once, start the cache, feed the whole prefix
+            pad_mask = torch.zeros(1, xs.size(1), dtype=torch.bool, device=xs.device)
+            fusion = self.model.task_fusion
+            memory = xs[:1]
+            if fusion is not None and fusion.position == "after_encoder":
+                memory = fusion(memory, fusion.task_id(self.task))
+            cache, prev = self.model.new_text_cache(), ys
+            memory, pad_mask = memory.expand(n, -1, -1), pad_mask.expand(n, -1)
+        else:
+            first = states[0]
+            rows = torch.tensor([s.row for s in states], device=ys.device)
+            cache, prev = first.cache.index_select(rows), ys[:, -1:]
+            memory, pad_mask = first.memory[:1].expand(n, -1, -1), first.pad_mask[:1].expand(n, -1)
+        logits, _, cache = self.model.decode_text(prev, memory, pad_mask, cache)
+        logp = torch.log_softmax(logits[:, -1].float(), dim=-1)
+        logp[:, self.forbidden] = LOGZERO
+        return logp, [_DecoderState(cache, i, memory, pad_mask) for i in range(n)]
+
+
+class BlankFirstCTC(torch.nn.Module):
+    """ESPnet's CTCPrefixScorer takes blank = id 0; SpeechT5's blank is <ctc_blank>. This view of
+    the CTC head swaps the two columns, so blank sits at 0, and gives LOGZERO to the columns of ids
+    that are never output (the moved <s>, <pad>, <mask>), so CTC-only decoding cannot emit them."""
+
+    def __init__(self, ctc: torch.nn.Module, blank_id: int, never_output: Sequence[int]):
+        super().__init__()
+        self.ctc = ctc
+        self.blank_id = blank_id
+        self.impossible = sorted({blank_id} | {i for i in never_output if i not in (0, blank_id)})
+
+    def log_softmax(self, x: torch.Tensor) -> torch.Tensor:
+        lp = self.ctc.log_softmax(x)
+        perm = torch.arange(lp.size(-1), device=lp.device)
+        perm[0], perm[self.blank_id] = self.blank_id, 0
+        lp = lp.index_select(-1, perm)
+        lp[..., self.impossible] = LOGZERO
+        return lp
+
+
+# ------------------------------------------------------------------------------------ loading
+def _as_float_tensor(x: ArrayLike, device) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor):
+        x = np.asarray(x, dtype=np.float32)
+    return torch.as_tensor(x, dtype=torch.float32).to(device)
+
+
+def _unpacked_kwargs(model_tag: str, cachedir=None) -> dict:
+    """A packed zip (or model-zoo name) -> train_config / model_file / vocoder_file paths."""
+    from espnet_ext.zoo import unpack_model
+
+    files = unpack_model(model_tag, cachedir)
+    kwargs = {}
+    for key, path in files.items():
+        if key.endswith("train_config") or key == "config":
+            kwargs["train_config"] = path
+        elif key.endswith("vocoder_file"):
+            kwargs["vocoder_file"] = path
+        elif key.endswith("model_file"):
+            kwargs["model_file"] = path
+    if "train_config" not in kwargs or "model_file" not in kwargs:
+        raise ValueError(f"{model_tag}: the pack has no train_config / model_file entries (it has {sorted(files)})")
+    return kwargs
+
+
+class _Inference:
+    """Shared loading: the model in eval mode, its text converter, ``from_pretrained``."""
+
+    def __init__(self, train_config, model_file, device: str = "cpu"):
+        self.model, self.train_args = STTATTSTask.build_model_from_file(train_config, model_file, device)
+        self.model.eval()
+        self.device = device
+        self.converter = CharTextConverter(self.model.token_list)
+
+    @classmethod
+    def from_pretrained(cls, model_tag: Optional[str] = None, cachedir=None, **kwargs):
+        """``model_tag``: a packed zip (ESPnet model-zoo format, unpacked by espnet_model_zoo's
+        ModelDownloader into ``cachedir``, default its own) or a model-zoo name; else pass
+        ``train_config`` and ``model_file``. Other keyword arguments go to the constructor."""
+        if model_tag is not None:
+            unpacked = _unpacked_kwargs(model_tag, cachedir)
+            if kwargs.get("vocoder_file") is not None:
+                unpacked.pop("vocoder_file", None)  # an explicit vocoder wins over the packed one
+            kwargs.update(unpacked)
+        return cls(**kwargs)
+
+
+class Speech2Text(_Inference):
+    """ASR: waveform (S,) at 16 kHz -> n-best list of (text, tokens, token_ids, hyp)."""
+
+    def __init__(
+        self,
+        train_config=None,
+        model_file=None,
+        device: str = "cpu",
+        beam_size: int = 5,
+        ctc_weight: float = 0.5,
+        nbest: int = 1,
+        maxlenratio: float = 0.0,
+        minlenratio: float = 0.0,
+    ):
+        super().__init__(train_config, model_file, device)
+        if not 0.0 <= ctc_weight <= 1.0:
+            raise ValueError(f"ctc_weight must be in [0, 1], got {ctc_weight}")
+        self.beam_size, self.ctc_weight, self.nbest = beam_size, ctc_weight, nbest
+        self.maxlenratio, self.minlenratio = maxlenratio, minlenratio
+        self.greedy = beam_size == 1 and ctc_weight == 0.0
+        self.beam_search = None if self.greedy else self._beam_search()
+
+    def _beam_search(self) -> BatchBeamSearch:
+        m = self.model
+        scorers, weights = {}, {}
+        if self.ctc_weight < 1.0:
+            scorers["decoder"] = TextDecoderScorer(m)
+            weights["decoder"] = 1.0 - self.ctc_weight
+        if self.ctc_weight > 0.0:
+            ctc = BlankFirstCTC(m.ctc, m.specials["blank"], never_output_ids(m))
+            scorers["ctc"] = CTCPrefixScorer(ctc=ctc, eos=m.specials["eos"])
+            weights["ctc"] = self.ctc_weight
+        eos = m.specials["eos"]  # SpeechT5 starts decoding with eos
+        search = BatchBeamSearch(
+            scorers=scorers,
+            weights=weights,
+            beam_size=self.beam_size,
+            vocab_size=len(m.token_list),
+            sos=eos,
+            eos=eos,
+            token_list=m.token_list,
+            pre_beam_score_key=None if self.ctc_weight == 1.0 else "full",
+        )
+        return search.to(device=self.device).eval()
+
+    @torch.no_grad()
+    def __call__(self, speech: ArrayLike) -> List[tuple]:
+        wav = _as_float_tensor(speech, self.device).view(1, -1)
+        enc, pad_mask, memory = self.model.encode("asr", wav, torch.tensor([wav.size(1)], device=self.device))
+        if self.greedy:
+            hyps = [self._greedy(memory, pad_mask, enc.size(1))]
+        else:
+            hyps = self.beam_search(x=enc[0], maxlenratio=self.maxlenratio, minlenratio=self.minlenratio)[: self.nbest]
+        results = []
+        for hyp in hyps:
+            ids = [int(i) for i in hyp.yseq[1:-1]]  # without the start and the end eos
+            tokens = self.converter.ids2tokens(ids)
+            results.append((self.converter.tokenizer.tokens2text(tokens), tokens, ids, hyp))
+        return results
+
+    def _greedy(self, memory, pad_mask, num_frames: int) -> Hypothesis:
+        maxlen = num_frames if self.maxlenratio == 0 else max(1, int(self.maxlenratio * num_frames))
+        ys = greedy_decode_text(self.model.backbone, memory, pad_mask, maxlen)[0]
+        eos = self.model.specials["eos"]
+        ended = (ys[1:] == eos).nonzero()
+        scored = ys[: int(ended[0]) + 2] if len(ended) else ys  # start eos + tokens (+ the predicted eos)
+        logits, _, _ = self.model.decode_text(scored[None, :-1], memory, pad_mask)  # score of the path
+        score = torch.log_softmax(logits[0].float(), -1).gather(-1, scored[1:, None]).sum()
+        # as ESPnet's beam search: a hypothesis cut at maxlen gets an unscored eos
+        yseq = scored if len(ended) else torch.cat([ys, ys.new_tensor([eos])])
+        return Hypothesis(yseq=yseq, score=score, scores={"decoder": score}, states={})
+
+
+class _SpeechGeneration(_Inference):
+    """Shared TTS / VC generation: KV-cached frames, fairseq stop rule, postnet at the end, vocoder."""
+
+    task = ""
+
+    def __init__(
+        self,
+        train_config=None,
+        model_file=None,
+        device: str = "cpu",
+        threshold: float = 0.5,
+        minlenratio: float = 0.0,
+        maxlenratio: float = 20.0,
+        use_prenet_dropout: bool = True,
+        vocoder_file: Optional[str] = None,
+    ):
+        super().__init__(train_config, model_file, device)
+        self.threshold, self.minlenratio, self.maxlenratio = threshold, minlenratio, maxlenratio
+        # Tacotron-style: the pre-net dropout stays on at inference unless turned off
+        self.model.backbone.speech_decoder_prenet.dropout_at_inference = use_prenet_dropout
+        from espnet_ext.vocoder import load_vocoder
+
+        mel = mel_config(self.model.feats_extract)
+        self.vocoder = load_vocoder(vocoder_file, **mel.to_dict())
+        self.fs = mel.fs
+
+    def _generate(self, memory, pad_mask, spembs: Optional[ArrayLike]) -> dict:
+        spk = None if spembs is None else _as_float_tensor(spembs, self.device).view(1, -1)
+        out = synthesize_speech(
+            _SpeechDecoding(self.model), memory, pad_mask, spk, self.threshold, self.minlenratio, self.maxlenratio,
+            stop_rule="any", need_attn=True,
+        )[0]
+        feat = out["feat_after"]
+        return {
+            "feat_gen": feat,
+            "feat_gen_before": out["feat_before"],
+            "prob": out["prob"],
+            "att_w": out["att_ws"],
+            "wav": torch.from_numpy(self.vocoder(feat.cpu().numpy())),
+        }
+
+
+class _SpeechDecoding:
+    """The model's speech decoder in the shape ``synthesize_speech`` takes (so the Y-decoder's own
+    speech decoder is the one that runs)."""
+
+    def __init__(self, model: ESPnetSTTATTSModel):
+        self.model = model
+        self.cfg = model.backbone.cfg
+        self.speech_decoder_postnet = model.backbone.speech_decoder_postnet
+
+    def new_cache(self):
+        return self.model.new_speech_cache()
+
+    def decode_speech(self, *args, **kwargs):
+        return self.model.decode_speech(*args, **kwargs)
+
+
+class Text2Speech(_SpeechGeneration):
+    """TTS: text (str) or token ids + speaker embedding -> dict(feat_gen (T, 80) log10 mel after the
+    postnet, feat_gen_before, prob (T,) stop probabilities, att_w (layers, heads, T / r, L), wav).
+
+    A string is tokenized and ``</s>`` appended (as SpeechT5's tokenizer does); token ids are used
+    exactly as given.
+    """
+
+    task = "tts"
+
+    @torch.no_grad()
+    def __call__(self, text: Union[str, Sequence[int], ArrayLike], spembs: Optional[ArrayLike] = None) -> dict:
+        if isinstance(text, str):
+            ids = list(self.converter.text2ids(text)) + [self.model.specials["eos"]]
+        else:
+            ids = [int(i) for i in np.asarray(text).reshape(-1)]
+        tokens = torch.tensor([ids], dtype=torch.long, device=self.device)
+        lengths = torch.tensor([len(ids)], device=self.device)
+        _, pad_mask, memory = self.model.encode("tts", tokens=tokens, token_lengths=lengths)
+        return self._generate(memory, pad_mask, spembs)
+
+
+class Speech2Speech(_SpeechGeneration):
+    """VC: source waveform (S,) at 16 kHz + TARGET speaker embedding -> the dict of Text2Speech."""
+
+    task = "vc"
+
+    @torch.no_grad()
+    def __call__(self, speech: ArrayLike, spembs: Optional[ArrayLike] = None) -> dict:
+        wav = _as_float_tensor(speech, self.device).view(1, -1)
+        _, pad_mask, memory = self.model.encode("vc", wav, torch.tensor([wav.size(1)], device=self.device))
+        return self._generate(memory, pad_mask, spembs)
+
+
+# ------------------------------------------------------------------------------------ CLI
+def get_parser() -> argparse.ArgumentParser:
+    from espnet2.utils import config_argparse
+    from espnet2.utils.types import str2bool, str2triple_str, str_or_none
+
+    p = config_argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--task", required=True, choices=("asr", "tts", "vc"))
+    p.add_argument("--output_dir", required=True)
+    p.add_argument("--data_path_and_name_and_type", type=str2triple_str, action="append", required=True)
+    p.add_argument("--key_file", type=str_or_none, default=None)
+    p.add_argument("--train_config", type=str_or_none, default=None)
+    p.add_argument("--model_file", type=str_or_none, default=None)
+    p.add_argument("--model_tag", type=str_or_none, default=None, help="packed zip instead of config + model")
+    p.add_argument("--ngpu", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="seed of the pre-net dropout (TTS, VC)")
+    p.add_argument("--num_workers", type=int, default=1)
+    p.add_argument("--log_level", default="INFO")
+    g = p.add_argument_group("ASR")
+    g.add_argument("--beam_size", type=int, default=5)
+    g.add_argument("--ctc_weight", type=float, default=0.5)
+    g.add_argument("--nbest", type=int, default=1)
+    g = p.add_argument_group("ASR / TTS / VC length limits (default: ASR 0 = the encoder length, TTS/VC 0 and 20)")
+    g.add_argument("--maxlenratio", type=float, default=None)
+    g.add_argument("--minlenratio", type=float, default=None)
+    g = p.add_argument_group("TTS / VC")
+    g.add_argument("--threshold", type=float, default=0.5)
+    g.add_argument("--use_prenet_dropout", type=str2bool, default=True)
+    g.add_argument("--vocoder_file", type=str_or_none, default=None, help="none = Griffin-Lim")
+    return p
+
+
+def _build(args) -> _Inference:
+    device = "cuda" if args.ngpu > 0 else "cpu"
+    common = dict(train_config=args.train_config, model_file=args.model_file, device=device)
+    if args.model_tag is not None:
+        common = dict(model_tag=args.model_tag, device=device)
+    if args.task == "asr":
+        lengths = dict(maxlenratio=args.maxlenratio or 0.0, minlenratio=args.minlenratio or 0.0)
+        return Speech2Text.from_pretrained(
+            beam_size=args.beam_size, ctc_weight=args.ctc_weight, nbest=args.nbest, **lengths, **common
+        )
+    lengths = dict(
+        maxlenratio=20.0 if args.maxlenratio is None else args.maxlenratio,
+        minlenratio=0.0 if args.minlenratio is None else args.minlenratio,
+    )
+    cls = Text2Speech if args.task == "tts" else Speech2Speech
+    return cls.from_pretrained(
+        threshold=args.threshold, use_prenet_dropout=args.use_prenet_dropout, vocoder_file=args.vocoder_file,
+        **lengths, **common,
+    )
+
+
+def inference(args) -> None:
+    import kaldiio
+    import soundfile as sf
+    from espnet2.fileio.datadir_writer import DatadirWriter
+
+    torch.manual_seed(args.seed)
+    runner = _build(args)
+    train_args = runner.train_args
+    preprocess = STTATTSPreprocessor(train_args.token_list, train_args.categories, default_category=args.task, train=False)
+    loader = STTATTSTask.build_streaming_iterator(
+        args.data_path_and_name_and_type,
+        preprocess_fn=preprocess,
+        collate_fn=STTATTSTask.build_collate_fn(train_args, False),
+        key_file=args.key_file,
+        dtype="float32",
+        batch_size=1,
+        num_workers=args.num_workers,
+        inference=True,
+    )
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    eos = runner.model.specials["eos"]
+    if args.task == "asr":
+        with DatadirWriter(out) as writer:
+            for keys, batch in loader:
+                key = keys[0]
+                speech = batch["speech"][0, : int(batch["speech_lengths"][0])]
+                results = runner(speech)
+                for n, (text, tokens, ids, hyp) in enumerate(results, 1):
+                    w = writer[f"{n}best_recog"]
+                    w["text"][key] = text
+                    w["token"][key] = " ".join(tokens)
+                    w["token_int"][key] = " ".join(map(str, ids))
+                    w["score"][key] = str(float(hyp.score))
+                logging.info(f"{key}: {results[0][0]}")
+        return
+    (out / "wav").mkdir(exist_ok=True)
+    shapes, wavs = [], []
+    with kaldiio.WriteHelper(f"ark,scp:{out / 'feats.ark'},{out / 'feats.scp'}") as feats_writer:
+        for keys, batch in loader:
+            key = keys[0]
+            spembs = batch["spembs"][0] if "spembs" in batch else None
+            if args.task == "tts":
+                ids = batch["text"][0, : int(batch["text_lengths"][0])].tolist() + [eos]
+                result = runner(ids, spembs=spembs)
+            else:
+                result = runner(batch["speech"][0, : int(batch["speech_lengths"][0])], spembs=spembs)
+            feat = result["feat_gen"].cpu().numpy()
+            feats_writer[key] = feat
+            wav_path = out / "wav" / f"{key}.wav"
+            sf.write(wav_path, result["wav"].numpy(), runner.fs, "PCM_16")
+            shapes.append(f"{key} {feat.shape[0]},{feat.shape[1]}\n")
+            wavs.append(f"{key} {wav_path}\n")
+            logging.info(f"{key}: {feat.shape[0]} frames")
+    (out / "speech_shape").write_text("".join(shapes), encoding="utf-8")
+    (out / "wav.scp").write_text("".join(wavs), encoding="utf-8")
+
+
+def main(cmd=None) -> int:
+    args = get_parser().parse_args(cmd)
+    logging.basicConfig(level=args.log_level, format="%(asctime)s (%(module)s:%(lineno)d) %(levelname)s: %(message)s")
+    if args.model_tag is None and (args.train_config is None or args.model_file is None):
+        raise SystemExit("give --model_tag, or --train_config and --model_file")
+    inference(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,6 +12,7 @@ a complete ark. A rerun reuses the vectors of an existing complete scp (``--over
 import argparse
 import logging
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import kaldiio
@@ -30,6 +31,14 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--spk_model_dir", default="", help="local speechbrain x-vector model (for --kind xvector)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--overwrite", action="store_true", help="recompute even if a complete scp exists")
+    p.add_argument(
+        "--categories",
+        nargs="*",
+        default=None,
+        help="embed only utterances of these utt2category values (e.g. tts vc: ASR never reads an "
+        "embedding); the others get a zero vector, so every utterance still has one (default: all)",
+    )
+    p.add_argument("--nj", type=int, default=1, help="parallel worker processes")
     return p
 
 
@@ -56,6 +65,18 @@ def speaker_means(utt_vectors: dict, utt2spk: dict) -> dict:
     return means
 
 
+_worker = {}
+
+
+def _embed_one(job):
+    """(utt, path, kind, model_dir, device) -> (utt, vector); one extractor per worker process."""
+    utt, path, kind, model_dir, device = job
+    if "embed" not in _worker:
+        _worker["embed"] = build_embedder(kind, model_dir, device)
+    wav, fs = sf.read(path, dtype="float32")
+    return utt, _worker["embed"](wav, fs)
+
+
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
@@ -70,17 +91,30 @@ def main(argv=None) -> int:
         vectors = {k: v for k, v in kaldiio.load_scp(str(scp)).items() if k in wav_scp}
         logging.info("%s: reusing %d vectors from %s", data, len(vectors), scp)
     todo = [utt for utt in wav_scp if utt not in vectors]
-    if todo:
-        embed = build_embedder(args.kind, args.spk_model_dir, args.device)
-        for utt in tqdm(todo, desc=f"{args.kind} {data.name}"):
-            wav, fs = sf.read(wav_scp[utt], dtype="float32")
-            vectors[utt] = embed(wav, fs)
+    if args.categories is not None and todo:
+        category = read_kv(data / "utt2category")
+        skipped = [u for u in todo if category.get(u) not in args.categories]
+        for utt in skipped:
+            vectors[utt] = np.zeros(DIMS[args.kind], dtype=np.float32)
+        todo = [u for u in todo if category.get(u) in args.categories]
+        logging.info("%s: %d utterances outside %s get a zero vector", data, len(skipped), args.categories)
+    if todo or not scp.exists():
+        jobs = [(utt, wav_scp[utt], args.kind, args.spk_model_dir, args.device) for utt in todo]
+        if args.nj > 1 and len(jobs) > 1:
+            with ProcessPoolExecutor(max_workers=args.nj) as pool:
+                results = pool.map(_embed_one, jobs, chunksize=8)
+                vectors.update(tqdm(results, total=len(jobs), desc=f"{args.kind} {data.name}"))
+        else:
+            vectors.update(_embed_one(job) for job in tqdm(jobs, desc=f"{args.kind} {data.name}"))
         write_ark_scp(stem, vectors)
-    missing_spk = sorted(u for u in vectors if u not in utt2spk)
+    # Per-speaker means over real (non-zero) vectors only.
+    real = {u: v for u, v in vectors.items() if np.any(v)}
+    missing_spk = sorted(u for u in real if u not in utt2spk)
     if missing_spk:
         raise SystemExit(f"{data}/utt2spk has no speaker for: {', '.join(missing_spk[:10])}")
-    write_ark_scp(data / f"spk_{args.kind}", speaker_means(vectors, utt2spk))
-    logging.info("%s: %d utterance and %d speaker %ss", data, len(vectors), len(set(utt2spk.values())), args.kind)
+    means = speaker_means(real, utt2spk)
+    write_ark_scp(data / f"spk_{args.kind}", means)
+    logging.info("%s: %d utterance and %d speaker %ss", data, len(real), len(means), args.kind)
     return 0
 
 

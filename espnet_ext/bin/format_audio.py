@@ -10,6 +10,7 @@ interrupted run leaves no half-written file; a rerun writes the same outputs.
 import argparse
 import logging
 import shutil
+from collections import Counter
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -71,9 +72,9 @@ def main(argv=None) -> int:
             results[i] = FormatResult(r.utt_id, r.num_samples, f"target speech: {t.reason if t else 'not listed'}")
     kept = {r.utt_id: r for r in results if r.reason is None}
     dropped = [r for r in results if r.reason is not None]
-    for r in results:
-        if r.note:
-            logging.info("%s: %s", r.utt_id, r.note)
+    notes = Counter(r.note for r in results if r.note)
+    for note, count in sorted(notes.items()):  # e.g. "resampled 24000 -> 16000 Hz: 800 utterances"
+        logging.info("%s: %s: %d utterance(s)", in_dir, note, count)
     for r in dropped:
         logging.warning("%s: dropped: %s", r.utt_id, r.reason)
 

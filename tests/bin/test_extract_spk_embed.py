@@ -39,3 +39,11 @@ def test_dvectors_per_utterance_and_speaker_means(tmp_path, espeak_speech):
     assert main(["--data", str(tmp_path)]) == 0
     assert (tmp_path / "dvector.ark").read_bytes() == before
     assert not list(tmp_path.glob("*.tmp"))
+
+    # Only TTS/VC utterances need a vector: the others get zeros; two workers give the same vectors.
+    (tmp_path / "utt2category").write_text("f-0 asr\nf-1 asr\nm-0 tts\nm-1 tts\n")
+    assert main(["--data", str(tmp_path), "--overwrite", "--categories", "tts", "vc", "--nj", "2"]) == 0
+    again = kaldiio.load_scp(str(tmp_path / "dvector.scp"))
+    np.testing.assert_allclose(again["m-0"], vec["m-0"], atol=1e-6)
+    assert not np.any(again["f-0"]) and not np.any(again["f-1"])
+    assert sorted(kaldiio.load_scp(str(tmp_path / "spk_dvector.scp"))) == ["m"]

@@ -73,6 +73,7 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
   log "Stage 3: speaker embeddings (${spk_embed_kind})"
   for dset in ${all_sets}; do
     run ${python} -m espnet_ext.bin.extract_spk_embed --data "${dump}/${dset}" --kind "${spk_embed_kind}" \
+      --categories tts vc --nj "${nj}" \
       ${spk_model_dir:+--spk_model_dir "${spk_model_dir}"}
   done
 fi

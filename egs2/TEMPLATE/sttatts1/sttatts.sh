@@ -47,7 +47,7 @@ Stages: 1 data prep, 2 format audio, 3 speaker embeddings, 4 tokens + stats, 5 t
 [ -n "${train_config}" ] || { log "--train_config is required"; exit 1; }
 [ -n "${tag}" ] || tag="$(basename "${train_config}" .yaml)"
 exp_dir="${expdir}/sttatts_${tag}"
-stats_dir="${expdir}/sttatts_stats_${tag}"
+stats_dir="${expdir}/sttatts_stats"
 token_list="data/token_list/char/tokens.txt"
 dump="${dumpdir}/raw"
 all_sets="${train_set} ${valid_set} ${test_sets}"
@@ -90,7 +90,7 @@ sttatts_data_opts() {  # mode(train|valid) set
 }
 # The judge ASR (a plain ESPnet ASR model) trains on the real audio of the ASR and TTS utterances.
 judge_dir="${expdir}/judge_asr_${tag}"
-judge_stats="${expdir}/judge_asr_stats_${tag}"
+judge_stats="${expdir}/judge_asr_stats"
 judge_token_list="data/token_list/judge_char/tokens.txt"
 judge_data_opts() {  # mode set
   echo "--$1_data_path_and_name_and_type ${dump}/$2/wav.scp,speech,sound" \

@@ -16,5 +16,11 @@ synth --layout cmu_arctic --num_speakers 4 --utts_per_speaker 40
 log "corpora ready in $(( $(date +%s) - start )) s"
 
 export LIBRISPEECH=${corpora} LIBRITTS=${corpora} CMU_ARCTIC=${corpora}
-./run.sh --train_config conf/sttatts_mini.yaml --stage 1 --stop_stage "${DEMO_STOP_STAGE:-8}" "$@"
+# Training is bounded so that the whole demo fits in about 25 minutes on 2 cores: the STTATTS model
+# and the judge ASR train side by side, one core each. Longer runs: see RESULTS.md.
+./run.sh --train_config conf/sttatts_mini.yaml --stage "${DEMO_START_STAGE:-1}" --stop_stage "${DEMO_STOP_STAGE:-8}" \
+  --local_data_opts "--vc_test_prompts 4" \
+  --train_args "--max_epoch 6 --num_iters_per_epoch 60 --scheduler_conf warmup_steps=150" \
+  --judge_args "--max_epoch 10" "$@"
+log "RESULTS: exp/sttatts_sttatts_mini/RESULTS.md; model zip: exp/sttatts_sttatts_mini/sttatts_sttatts_mini.zip"
 log "total wall time $(( $(date +%s) - start )) s"

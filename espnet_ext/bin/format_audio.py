@@ -51,6 +51,10 @@ def main(argv=None) -> int:
          not args.allow_empty_text)
         for utt, src in wav_scp.items()
     ]
+    # The lists name the wavs: remove them before any wav is rewritten, so an interrupted rerun
+    # leaves no list over a mix of old and new audio (they are written again at the end).
+    for name in ("wav.scp", TARGET_SCP):
+        (out / name).unlink(missing_ok=True)
     results: list[FormatResult] = []
     with ProcessPoolExecutor(max_workers=max(1, args.nj)) as pool:
         for res in tqdm(pool.map(_job, jobs, chunksize=16), total=len(jobs), desc=f"format {in_dir.name}"):

@@ -91,7 +91,9 @@ def main(argv=None) -> int:
         out = write_data_dir(args.out, utts)
         # Every dropped utterance is listed, never lost silently.
         report = out / "dropped_stage1.txt"
-        report.write_text("".join(f"{u.utt_id} missing audio: {u.audio}\n" for u in missing), encoding="utf-8")
+        tmp = report.with_name(report.name + ".tmp")  # format_audio copies it: never a half-written one
+        tmp.write_text("".join(f"{u.utt_id} missing audio: {u.audio}\n" for u in missing), encoding="utf-8")
+        tmp.replace(report)
         for u in missing:
             logging.warning("%s: audio file missing, utterance dropped: %s", u.utt_id, u.audio)
     except (CorpusLayoutError, DataDirError) as err:

@@ -198,7 +198,9 @@ def main(argv=None) -> int:
         else:
             r = score_speech(task, dump, decode, args.lang, judge, images, name)
         r["task"] = task
-        (decode / "score.json").write_text(json.dumps(r, indent=2), encoding="utf-8")
+        tmp = decode / "score.json.tmp"  # score_dmel --compare_tts reads it: never half-written
+        tmp.write_text(json.dumps(r, indent=2), encoding="utf-8")
+        tmp.replace(decode / "score.json")
         results[name] = r
     try:
         from espnet_ext.evaluation.plots import plot_training_curves

@@ -14,12 +14,15 @@ frames per step with the KV cache, stop when any of the r stop probabilities pas
 (fairseq's rule), run the postnet once at the end and vocode (Griffin-Lim without a vocoder file).
 Outputs of the CLI: ASR ``D/<n>best_recog/{text,token,token_int,score}``; TTS / VC
 ``D/feats.{ark,scp}`` (log10 mel after the postnet), ``D/wav/<utt>.wav``, ``D/wav.scp``,
-``D/speech_shape``.
+``D/speech_shape``. The CLI writes into a hidden ``.D.partial`` beside D and renames it to D (which it
+replaces as a whole) when every utterance is done: an interrupted job leaves no D that
+merge_decode would take as complete.
 """
 from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import sys
 from pathlib import Path
 from typing import Any, List, Optional, Sequence, Union
@@ -32,12 +35,13 @@ from espnet.nets.scorer_interface import BatchScorerInterface
 from espnet.nets.scorers.ctc import CTCPrefixScorer
 
 from espnet_ext.speecht5.generate import greedy_decode_text, synthesize_speech
+from espnet_ext.sttatts.beam_search import BeamSearchOptions, batch_beam_search, length_limits
 from espnet_ext.sttatts.data import CharTextConverter, STTATTSPreprocessor
 from espnet_ext.sttatts.mel import mel_config
 from espnet_ext.sttatts.model import ESPnetSTTATTSModel
 from espnet_ext.tasks.sttatts import STTATTSTask
 
-LOGZERO = -1e10  # CTCPrefixScoreTH's log(0)
+from espnet_ext.sttatts.ctc_prefix_score import LOGZERO  # CTCPrefixScoreTH's log(0)
 ArrayLike = Union[np.ndarray, torch.Tensor]
 
 
@@ -165,7 +169,19 @@ class _Inference:
 
 
 class Speech2Text(_Inference):
-    """ASR: waveform (S,) at 16 kHz -> n-best list of (text, tokens, token_ids, hyp)."""
+    """ASR: waveform (S,) at 16 kHz -> n-best list of (text, tokens, token_ids, hyp).
+
+    ``batch(speeches)`` decodes several utterances at once (one decoder batch of utterances x
+    beam); each gets the hypotheses it gets alone. The search makes ESPnet's ``BatchBeamSearch``
+    decisions (see espnet_ext.sttatts.beam_search); ``use_espnet_beam_search=True`` runs ESPnet's
+    ``BatchBeamSearch`` + ``CTCPrefixScorer`` itself instead (one utterance at a time: the
+    reference the faster search is checked and benchmarked against).
+
+    Length limits are ESPnet's: ``maxlenratio`` 0 = as many labels as encoder frames, with
+    ESPnet's end detection; > 0 = ``int(maxlenratio * frames)`` labels; < 0 = a fixed number.
+    With CTC (``ctc_weight`` > 0) the maximum is clamped to the encoder length: a CTC path emits
+    at most one label per frame, and ESPnet's CTC prefix scorer indexes past the last frame otherwise.
+    """
 
     def __init__(
         self,
@@ -177,6 +193,7 @@ class Speech2Text(_Inference):
         nbest: int = 1,
         maxlenratio: float = 0.0,
         minlenratio: float = 0.0,
+        use_espnet_beam_search: bool = False,
     ):
         super().__init__(train_config, model_file, device)
         if not 0.0 <= ctc_weight <= 1.0:
@@ -184,7 +201,10 @@ class Speech2Text(_Inference):
         self.beam_size, self.ctc_weight, self.nbest = beam_size, ctc_weight, nbest
         self.maxlenratio, self.minlenratio = maxlenratio, minlenratio
         self.greedy = beam_size == 1 and ctc_weight == 0.0
-        self.beam_search = None if self.greedy else self._beam_search()
+        # None: our batched search; an ESPnet BatchBeamSearch: that one, utterance by utterance
+        self.beam_search = self._beam_search() if use_espnet_beam_search and not self.greedy else None
+        self.search_options = BeamSearchOptions(beam_size, ctc_weight, maxlenratio, minlenratio)
+        self.ctc_view = BlankFirstCTC(self.model.ctc, self.model.specials["blank"], never_output_ids(self.model))
 
     def _beam_search(self) -> BatchBeamSearch:
         m = self.model
@@ -211,12 +231,36 @@ class Speech2Text(_Inference):
 
     @torch.no_grad()
     def __call__(self, speech: ArrayLike) -> List[tuple]:
+        if self.beam_search is not None:
+            return self._espnet_search(speech)
+        return self.batch([speech])[0]
+
+    @torch.no_grad()
+    def batch(self, speeches: Sequence[ArrayLike]) -> List[List[tuple]]:
+        """Decode several waveforms (S_i,) at once -> per utterance its n-best list."""
+        wavs = [_as_float_tensor(s, self.device).view(-1) for s in speeches]
+        enc, pad_mask, memory = self.model.encode("asr", wavs)
+        if self.greedy:
+            nbests = [[h] for h in self._greedy(memory, pad_mask)]
+        else:
+            ctc_logp = self.ctc_view.log_softmax(enc) if self.ctc_weight > 0 else None
+            nbests = batch_beam_search(
+                self.model, enc, memory, pad_mask, self.search_options, never_output_ids(self.model), ctc_logp
+            )
+        return [self._results(hyps[: self.nbest]) for hyps in nbests]
+
+    def _espnet_search(self, speech: ArrayLike) -> List[tuple]:
         wav = _as_float_tensor(speech, self.device).view(1, -1)
         enc, pad_mask, memory = self.model.encode("asr", wav, torch.tensor([wav.size(1)], device=self.device))
-        if self.greedy:
-            hyps = [self._greedy(memory, pad_mask, enc.size(1))]
-        else:
-            hyps = self.beam_search(x=enc[0], maxlenratio=self.maxlenratio, minlenratio=self.minlenratio)[: self.nbest]
+        maxlenratio = self.maxlenratio
+        if self.ctc_weight > 0:  # clamp to the encoder length, as a fixed (negative) length for ESPnet
+            maxlen, _ = length_limits(enc.size(1), maxlenratio, self.minlenratio, clamp_to_frames=True)
+            if maxlenratio != 0:
+                maxlenratio = -float(maxlen)
+        hyps = self.beam_search(x=enc[0], maxlenratio=maxlenratio, minlenratio=self.minlenratio)
+        return self._results(hyps[: self.nbest])
+
+    def _results(self, hyps: Sequence[Hypothesis]) -> List[tuple]:
         results = []
         for hyp in hyps:
             ids = [int(i) for i in hyp.yseq[1:-1]]  # without the start and the end eos
@@ -224,17 +268,23 @@ class Speech2Text(_Inference):
             results.append((self.converter.tokenizer.tokens2text(tokens), tokens, ids, hyp))
         return results
 
-    def _greedy(self, memory, pad_mask, num_frames: int) -> Hypothesis:
-        maxlen = num_frames if self.maxlenratio == 0 else max(1, int(self.maxlenratio * num_frames))
-        ys = greedy_decode_text(self.model.backbone, memory, pad_mask, maxlen)[0]
+    def _greedy(self, memory, pad_mask) -> List[Hypothesis]:
+        """Greedy decoding of a batch; utterance b runs at most its own maximum length (greedy
+        decisions never depend on later steps, so cutting a longer run there is exact)."""
+        frames = (~pad_mask).sum(1).tolist()
+        maxlens = [length_limits(t, self.maxlenratio, 0.0, clamp_to_frames=False)[0] for t in frames]
+        ys_all, logp = greedy_decode_text(self.model.backbone, memory, pad_mask, max(maxlens), return_logp=True)
         eos = self.model.specials["eos"]
-        ended = (ys[1:] == eos).nonzero()
-        scored = ys[: int(ended[0]) + 2] if len(ended) else ys  # start eos + tokens (+ the predicted eos)
-        logits, _, _ = self.model.decode_text(scored[None, :-1], memory, pad_mask)  # score of the path
-        score = torch.log_softmax(logits[0].float(), -1).gather(-1, scored[1:, None]).sum()
-        # as ESPnet's beam search: a hypothesis cut at maxlen gets an unscored eos
-        yseq = scored if len(ended) else torch.cat([ys, ys.new_tensor([eos])])
-        return Hypothesis(yseq=yseq, score=score, scores={"decoder": score}, states={})
+        hyps = []
+        for b, maxlen in enumerate(maxlens):
+            ys = ys_all[b, : 1 + maxlen]
+            ended = (ys[1:] == eos).nonzero()
+            ys = ys[: int(ended[0]) + 2] if len(ended) else ys  # start eos + tokens (+ the predicted eos)
+            score = logp[b, : len(ys) - 1].sum()  # log-probability of the path
+            # as ESPnet's beam search: a hypothesis cut at maxlen gets an unscored eos
+            yseq = ys if len(ended) else torch.cat([ys, ys.new_tensor([eos])])
+            hyps.append(Hypothesis(yseq=yseq, score=score, scores={"decoder": score}, states={}))
+        return hyps
 
 
 class _SpeechGeneration(_Inference):
@@ -263,20 +313,41 @@ class _SpeechGeneration(_Inference):
         self.vocoder = load_vocoder(vocoder_file, **mel.to_dict())
         self.fs = mel.fs
 
-    def _generate(self, memory, pad_mask, spembs: Optional[ArrayLike]) -> dict:
-        spk = None if spembs is None else _as_float_tensor(spembs, self.device).view(1, -1)
-        out = synthesize_speech(
+    def _generate(self, memory, pad_mask, spembs: Optional[Sequence[ArrayLike]], need_attn=True, vocode=True) -> List[dict]:
+        """Synthesize a batch from its encoder memory (B, T, D); spembs: one per utterance or None."""
+        spk = None
+        if spembs is not None and any(e is not None for e in spembs):
+            spk = torch.stack([_as_float_tensor(e, self.device).view(-1) for e in spembs])
+        outs = synthesize_speech(
             _SpeechDecoding(self.model), memory, pad_mask, spk, self.threshold, self.minlenratio, self.maxlenratio,
-            stop_rule="any", need_attn=True,
-        )[0]
-        feat = out["feat_after"]
-        return {
-            "feat_gen": feat,
-            "feat_gen_before": out["feat_before"],
-            "prob": out["prob"],
-            "att_w": out["att_ws"],
-            "wav": torch.from_numpy(self.vocoder(feat.cpu().numpy())),
-        }
+            stop_rule="any", need_attn=need_attn,
+        )
+        results = []
+        for out in outs:
+            feat = out["feat_after"]
+            result = {
+                "feat_gen": feat,
+                "feat_gen_before": out["feat_before"],
+                "prob": out["prob"],
+                "stop_fired": out["stop_fired"],
+            }
+            if "att_ws" in out:
+                result["att_w"] = out["att_ws"]
+            if vocode:
+                result["wav"] = torch.from_numpy(self.vocoder(feat.cpu().numpy()))
+            results.append(result)
+        return results
+
+    def attention_map(self, att_w: torch.Tensor) -> torch.Tensor:
+        """(layers, heads, steps, L) cross-attention -> one (steps, L) map for plots: the mean over
+        the heads and layers the guided attention loss trains (all heads of the last layer when
+        the model has no guided attention)."""
+        guided = self.model.guided_attn
+        if guided is None:
+            return att_w[-1].mean(0)
+        att = att_w if guided.layers is None else att_w[guided.layers]
+        att = att if guided.num_heads < 0 else att[:, : guided.num_heads]
+        return att.mean((0, 1))
 
 
 class _SpeechDecoding:
@@ -307,14 +378,31 @@ class Text2Speech(_SpeechGeneration):
 
     @torch.no_grad()
     def __call__(self, text: Union[str, Sequence[int], ArrayLike], spembs: Optional[ArrayLike] = None) -> dict:
-        if isinstance(text, str):
-            ids = list(self.converter.text2ids(text)) + [self.model.specials["eos"]]
-        else:
-            ids = [int(i) for i in np.asarray(text).reshape(-1)]
-        tokens = torch.tensor([ids], dtype=torch.long, device=self.device)
-        lengths = torch.tensor([len(ids)], device=self.device)
+        return self.batch([text], [spembs], need_attn=True)[0]
+
+    @torch.no_grad()
+    def batch(
+        self,
+        texts: Sequence[Union[str, Sequence[int], ArrayLike]],
+        spembs: Optional[Sequence[Optional[ArrayLike]]] = None,
+        need_attn: bool = False,
+        vocode: bool = True,
+    ) -> List[dict]:
+        """Synthesize several texts at once (one decoder batch); each gets what it gets alone (with
+        the pre-net dropout off: its random draws depend on the batch). Without ``need_attn`` the
+        dicts have no ``att_w`` (the fused attention kernel runs); without ``vocode`` no ``wav``."""
+        ids = [self._ids(t) for t in texts]
+        lengths = torch.tensor([len(i) for i in ids], device=self.device)
+        tokens = torch.full((len(ids), int(lengths.max())), -1, dtype=torch.long, device=self.device)
+        for b, i in enumerate(ids):
+            tokens[b, : len(i)] = torch.tensor(i, dtype=torch.long)
         _, pad_mask, memory = self.model.encode("tts", tokens=tokens, token_lengths=lengths)
-        return self._generate(memory, pad_mask, spembs)
+        return self._generate(memory, pad_mask, spembs, need_attn, vocode)
+
+    def _ids(self, text) -> List[int]:
+        if isinstance(text, str):
+            return list(self.converter.text2ids(text)) + [self.model.specials["eos"]]
+        return [int(i) for i in np.asarray(text).reshape(-1)]
 
 
 class Speech2Speech(_SpeechGeneration):
@@ -324,9 +412,20 @@ class Speech2Speech(_SpeechGeneration):
 
     @torch.no_grad()
     def __call__(self, speech: ArrayLike, spembs: Optional[ArrayLike] = None) -> dict:
-        wav = _as_float_tensor(speech, self.device).view(1, -1)
-        _, pad_mask, memory = self.model.encode("vc", wav, torch.tensor([wav.size(1)], device=self.device))
-        return self._generate(memory, pad_mask, spembs)
+        return self.batch([speech], [spembs], need_attn=True)[0]
+
+    @torch.no_grad()
+    def batch(
+        self,
+        speeches: Sequence[ArrayLike],
+        spembs: Optional[Sequence[Optional[ArrayLike]]] = None,
+        need_attn: bool = False,
+        vocode: bool = True,
+    ) -> List[dict]:
+        """Convert several waveforms at once (see Text2Speech.batch)."""
+        wavs = [_as_float_tensor(s, self.device).view(-1) for s in speeches]
+        _, pad_mask, memory = self.model.encode("vc", wavs)
+        return self._generate(memory, pad_mask, spembs, need_attn, vocode)
 
 
 # ------------------------------------------------------------------------------------ CLI
@@ -382,10 +481,6 @@ def _build(args) -> _Inference:
 
 
 def inference(args) -> None:
-    import kaldiio
-    import soundfile as sf
-    from espnet2.fileio.datadir_writer import DatadirWriter
-
     torch.manual_seed(args.seed)
     runner = _build(args)
     train_args = runner.train_args
@@ -400,8 +495,23 @@ def inference(args) -> None:
         num_workers=args.num_workers,
         inference=True,
     )
-    out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    final = Path(args.output_dir)
+    out = final.with_name(f".{final.name}.partial")  # hidden: the recipe's output.* glob skips it
+    if out.exists():
+        shutil.rmtree(out)  # left by an interrupted run
+    out.mkdir(parents=True)
+    _decode(args, runner, loader, out, final)
+    if final.exists():
+        shutil.rmtree(final)
+    out.rename(final)
+
+
+def _decode(args, runner, loader, out: Path, final: Path) -> None:
+    """Decode every utterance of ``loader`` into ``out``; scp files already point into ``final``."""
+    import kaldiio
+    import soundfile as sf
+    from espnet2.fileio.datadir_writer import DatadirWriter
+
     eos = runner.model.specials["eos"]
     if args.task == "asr":
         with DatadirWriter(out) as writer:
@@ -430,13 +540,18 @@ def inference(args) -> None:
                 result = runner(batch["speech"][0, : int(batch["speech_lengths"][0])], spembs=spembs)
             feat = result["feat_gen"].cpu().numpy()
             feats_writer[key] = feat
-            wav_path = out / "wav" / f"{key}.wav"
-            sf.write(wav_path, result["wav"].numpy(), runner.fs, "PCM_16")
+            sf.write(out / "wav" / f"{key}.wav", result["wav"].numpy(), runner.fs, "PCM_16")
             shapes.append(f"{key} {feat.shape[0]},{feat.shape[1]}\n")
-            wavs.append(f"{key} {wav_path}\n")
+            wavs.append(f"{key} {final / 'wav' / f'{key}.wav'}\n")
             logging.info(f"{key}: {feat.shape[0]} frames")
     (out / "speech_shape").write_text("".join(shapes), encoding="utf-8")
     (out / "wav.scp").write_text("".join(wavs), encoding="utf-8")
+    # kaldiio wrote the ark path it was given; point feats.scp at where the ark will be
+    feats_scp = out / "feats.scp"
+    feats_scp.write_text(
+        feats_scp.read_text(encoding="utf-8").replace(f" {out / 'feats.ark'}:", f" {final / 'feats.ark'}:"),
+        encoding="utf-8",
+    )
 
 
 def main(cmd=None) -> int:

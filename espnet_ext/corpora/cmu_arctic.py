@@ -37,7 +37,10 @@ def read_prompts(path: Path) -> dict:
 def prepare_cmu_arctic(root, speaker: str, category: str = "vc") -> list:
     """One speaker's utterances; utterance ids are ``<spk>_<prompt_id>``."""
     top = require_dir(speaker_dir(root, speaker), "CMU Arctic", "expected cmu_us_<spk>_arctic/{wav,etc}/")
-    prompts = read_prompts(top / "etc" / "txt.done.data")
+    prompt_file = top / "etc" / "txt.done.data"
+    if not prompt_file.is_file():
+        raise CorpusLayoutError(f"CMU Arctic: {prompt_file} not found (expected cmu_us_<spk>_arctic/etc/txt.done.data)")
+    prompts = read_prompts(prompt_file)
     return [
         Utterance(f"{speaker}_{pid}", speaker, top / "wav" / f"{pid}.wav", text, category, {"prompt_id": pid})
         for pid, text in prompts.items()

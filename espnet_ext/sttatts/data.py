@@ -15,6 +15,8 @@ missing key gives an empty waveform, dropped by the preprocessor).
 from __future__ import annotations
 
 import collections.abc
+import logging
+from pathlib import Path
 from typing import Dict, Iterable, List, Sequence, Tuple
 
 import numpy as np
@@ -40,6 +42,10 @@ class CharTextConverter:
     def text2ids(self, text: str) -> np.ndarray:
         return np.asarray(self.converter.tokens2ids(self.tokenizer.text2tokens(text.strip())), dtype=np.int64)
 
+    def unknown_tokens(self, text: str) -> List[str]:
+        """Characters of ``text`` that the token list lacks (``text2ids`` maps them to <unk>)."""
+        return sorted({t for t in self.tokenizer.text2tokens(text.strip()) if t not in self.converter.token2id})
+
     def ids2tokens(self, ids: Iterable[int]) -> List[str]:
         return self.converter.ids2tokens([int(i) for i in ids])
 
@@ -49,6 +55,9 @@ class CharTextConverter:
 
 class STTATTSPreprocessor:
     """ESPnet preprocess_fn: text -> ids (no eos: the model adds it), category -> id (1,).
+
+    Characters outside the token list become ``<unk>`` (ESPnet's rule), with one warning per
+    utterance that names it and the characters.
 
     Args:
         token_list: the character vocabulary.
@@ -68,6 +77,7 @@ class STTATTSPreprocessor:
         if default_category not in self.categories:
             raise ValueError(f"default category {default_category!r} not in {self.categories}")
         self.default_category = default_category
+        self._warned_unknown = set()  # utterance ids already reported (once, not every epoch)
 
     def __call__(self, uid: str, data: Dict[str, object]) -> Dict[str, np.ndarray]:
         if "speech" not in data and "text" not in data:
@@ -80,6 +90,10 @@ class STTATTSPreprocessor:
             raise ValueError(f"{uid}: category {category!r} is not one of {self.categories} (see --categories)")
         out["category"] = np.array([self.categories.index(category)], dtype=np.int64)
         if isinstance(out.get("text"), str):
+            unknown = self.text.unknown_tokens(out["text"])
+            if unknown and uid not in self._warned_unknown:
+                self._warned_unknown.add(uid)
+                logging.warning(f"{uid}: characters {unknown} are not in the token list: read as <unk>")
             out["text"] = self.text.text2ids(out["text"])
         for name in ("speech", "speech_tgt"):
             if name in out and np.asarray(out[name]).ndim != 1:
@@ -118,6 +132,50 @@ class STTATTSCollateFn:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(not_sequence={self.not_sequence})"
+
+
+# Data types whose file is an utterance-keyed list (``<utt> <value>`` lines); optional_sound lists
+# only some utterances by design.
+KEYED_TYPES = ("sound", "text", "kaldi_ark", "npy", "text_int", "text_float", "csv_int", "csv_float")
+
+
+class DataKeyError(ValueError):
+    """A data file lacks utterances that training or inference will read (names file and ids)."""
+
+
+def read_keys(path) -> List[str]:
+    """Utterance ids (first column) of a Kaldi-style list: scp, text, shape or key file."""
+    with open(path, encoding="utf-8") as f:
+        return [line.split(maxsplit=1)[0] for line in f if line.strip()]
+
+
+def _speakers_beside(path) -> Dict[str, str]:
+    """{utt: speaker} from the ``utt2spk`` in the folder of ``path`` (empty if there is none)."""
+    utt2spk = Path(path).parent / "utt2spk"
+    if not utt2spk.is_file():
+        return {}
+    rows = (line.split(maxsplit=1) for line in utt2spk.read_text(encoding="utf-8").splitlines())
+    return {row[0]: row[1].strip() for row in rows if len(row) == 2}
+
+
+def check_data_keys(data_path_and_name_and_type, keys: Iterable[str] = None) -> None:
+    """Every utterance in ``keys`` (default: the first file's) must be in every keyed data file.
+
+    ESPnet finds a missing entry only when it loads that utterance (a KeyError mid-epoch, or
+    "Keys are mismatched" in streaming mode); this names the file, the utterances and, when a
+    ``utt2spk`` sits beside the file, their speakers (e.g. a speaker without an embedding).
+    """
+    entries = [(str(p), n, t) for p, n, t in data_path_and_name_and_type if t in KEYED_TYPES]
+    keys = list(keys) if keys is not None else (read_keys(entries[0][0]) if entries else [])
+    for path, name, kind in entries:
+        have = set(read_keys(path))
+        missing = [k for k in keys if k not in have]
+        if not missing:
+            continue
+        speakers = _speakers_beside(path)
+        shown = ", ".join(f"{k} (speaker {speakers[k]})" if k in speakers else k for k in missing[:10])
+        more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+        raise DataKeyError(f"{path} ({name}) has no entry for {len(missing)} utterance(s): {shown}{more}")
 
 
 class _OptionalKeys(collections.abc.Mapping):

@@ -188,6 +188,10 @@ class ESPnetSTTATTSModel(AbsESPnetModel):
     ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Encode speech (B, S) samples or tokens (B, L) for ``task``.
 
+        ``speech`` may also be a list of (S_i,) waveforms (inference on a batch of utterances):
+        each then goes through the conv feature extractor alone, so that every utterance is
+        encoded as it would be on its own (``speech_lengths`` is not needed).
+
         Returns:
             enc (B, T, D) the encoder output (what CTC reads), pad_mask (B, T) True = padding,
             memory (B, T, D) what the decoder attends to (enc after task fusion).
@@ -195,6 +199,8 @@ class ESPnetSTTATTSModel(AbsESPnetModel):
         bb = self.backbone
         if tokens is not None:
             x, pad_mask = bb.encoder_prenet_text(tokens, token_lengths)
+        elif isinstance(speech, (list, tuple)):
+            x, pad_mask = bb.encoder_prenet_speech_separately(list(speech))
         else:
             x, pad_mask = bb.encoder_prenet_speech(speech, speech_lengths)
         task_id = TASKS.index(task)
@@ -209,8 +215,8 @@ class ESPnetSTTATTSModel(AbsESPnetModel):
         """(B, U) previous tokens -> logits (B, U, V), cross-attention, cache (see SpeechT5.decode_text)."""
         return self.backbone.decode_text(prev_tokens, memory, memory_pad_mask, cache, need_cross_attn)
 
-    def new_text_cache(self) -> DecoderCache:
-        return self.backbone.new_cache()
+    def new_text_cache(self, share_cross: bool = False) -> DecoderCache:
+        return self.backbone.new_cache(share_cross)
 
     def decode_speech(
         self,
@@ -233,9 +239,9 @@ class ESPnetSTTATTSModel(AbsESPnetModel):
         after = bb.speech_decoder_postnet.postnet(before) if run_postnet else None
         return before, after, stop, cross_attn, cache
 
-    def new_speech_cache(self) -> DecoderCache:
+    def new_speech_cache(self, share_cross: bool = False) -> DecoderCache:
         decoder = self.backbone.decoder if self.speech_decoder is None else self.speech_decoder
-        return decoder.new_cache()
+        return decoder.new_cache(share_cross)
 
     def postnet(self, feat_before: torch.Tensor) -> torch.Tensor:
         """(B, L, F) mel before the postnet -> refined mel (inference runs it once at the end)."""
@@ -357,6 +363,7 @@ class ESPnetSTTATTSModel(AbsESPnetModel):
         """
         device = speech.device
         b = speech.size(0)
+        norm_stats = _running_stats(self) if self.training else None
         if category is None:
             default = self.categories.index("asr") if "asr" in self.categories else 0
             category = torch.full((b,), default, dtype=torch.long)
@@ -393,6 +400,11 @@ class ESPnetSTTATTSModel(AbsESPnetModel):
             loss = torch.stack(losses).sum()
         else:  # the active phase uses none of these utterances: a zero loss that backward accepts
             loss = torch.zeros((), device=device, requires_grad=True)
+        if norm_stats is not None and not torch.isfinite(loss):
+            # ESPnet's Trainer skips the update of a non-finite loss, but this forward has already
+            # moved the BatchNorm running statistics (postnet): put them back, or one bad batch
+            # would turn every later evaluation and synthesis into NaN.
+            _restore_running_stats(norm_stats)
         stats["loss"] = loss.detach()
         if self.phases is not None:
             stats["phase"] = torch.tensor(float(self._applied_phase or 0))
@@ -406,6 +418,24 @@ class ESPnetSTTATTSModel(AbsESPnetModel):
     def collect_feats(self, **batch) -> Dict[str, torch.Tensor]:
         """No feature statistics: SpeechT5 uses raw waveforms in and unnormalised log mels out."""
         return {}
+
+
+def _running_stats(module: torch.nn.Module) -> list:
+    """(buffer, copy) of every BatchNorm running statistic under ``module``."""
+    return [
+        (buf, buf.detach().clone())
+        for m in module.modules()
+        if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+        for buf in (m.running_mean, m.running_var, m.num_batches_tracked)
+        if buf is not None
+    ]
+
+
+def _restore_running_stats(saved: list) -> None:
+    # through .data: the batch_norm nodes of this step's graph saved the buffers' versions (training
+    # -mode backward reads the batch statistics, not these, so the gradients stay the same)
+    for buf, copy in saved:
+        buf.data.copy_(copy)
 
 
 def _rows(idx: torch.Tensor, x: Optional[torch.Tensor]) -> Optional[torch.Tensor]:

@@ -33,7 +33,13 @@ from espnet2.utils.types import str2bool, str_or_none
 from typeguard import typechecked
 
 from espnet_ext.speecht5 import SpeechT5, SpeechT5Config
-from espnet_ext.sttatts.data import STTATTSCollateFn, STTATTSPreprocessor, register_optional_sound
+from espnet_ext.sttatts.data import (
+    STTATTSCollateFn,
+    STTATTSPreprocessor,
+    check_data_keys,
+    read_keys,
+    register_optional_sound,
+)
 from espnet_ext.sttatts.mel import SpeechT5LogMel
 from espnet_ext.sttatts.model import ESPnetSTTATTSModel, special_ids
 from espnet_ext.sttatts.task_fusion import TASKS, TaskFusion
@@ -95,6 +101,14 @@ class STTATTSTask(AbsTask):
     trainer = Trainer
 
     @classmethod
+    def get_parser(cls) -> argparse.ArgumentParser:
+        parser = super().get_parser()
+        # A step whose batch holds one task leaves the other tasks' pre/post-nets without
+        # gradients; DDP (multi-GPU, multi-node) then needs find_unused_parameters.
+        parser.set_defaults(unused_parameters=True)
+        return parser
+
+    @classmethod
     def add_task_arguments(cls, parser: argparse.ArgumentParser):
         group = parser.add_argument_group(description="Task related")
         required = parser.get_default("required")
@@ -152,6 +166,20 @@ class STTATTSTask(AbsTask):
         if not args.use_preprocessor:
             return None
         return STTATTSPreprocessor(read_token_list(args.token_list), args.categories, args.default_category, train=train)
+
+    @classmethod
+    def build_sequence_iter_factory(cls, args: argparse.Namespace, iter_options, mode: str):
+        """ESPnet's, after checking that every data file has every utterance of the shape file."""
+        check_data_keys(iter_options.data_path_and_name_and_type, read_keys(iter_options.shape_files[0]))
+        return super().build_sequence_iter_factory(args, iter_options, mode)
+
+    @classmethod
+    def build_streaming_iterator(cls, data_path_and_name_and_type, preprocess_fn, collate_fn, key_file=None, **kwargs):
+        """ESPnet's (collect_stats, inference), after the same check over the key file's utterances."""
+        check_data_keys(data_path_and_name_and_type, read_keys(key_file) if key_file else None)
+        return super().build_streaming_iterator(
+            data_path_and_name_and_type, preprocess_fn, collate_fn, key_file, **kwargs
+        )
 
     @classmethod
     def required_data_names(cls, train: bool = True, inference: bool = False) -> Tuple[str, ...]:

@@ -1,4 +1,5 @@
 """Judge ASR back ends: names on every result, ESPnet model files and zips, Whisper refusals."""
+import os
 import sys
 
 import numpy as np
@@ -31,11 +32,18 @@ def espnet_asr(tmp_path_factory):
     model, _ = ASRTask.build_model_from_file(exp / "config.yaml", None, "cpu")
     torch.save(model.state_dict(), exp / "model.pth")
     zip_path = exp.parent / "asr_tiny.zip"
-    pack(
-        files={"asr_model_file": exp / "model.pth"},
-        yaml_files={"asr_train_config": exp / "config.yaml"},
-        outpath=str(zip_path),
-    )
+    # Pack from the experiment's parent, as recipes do: entry names are then relative (a zip with
+    # absolute entry names would unpack outside its folder, and is refused).
+    cwd = os.getcwd()
+    os.chdir(exp.parent)
+    try:
+        pack(
+            files={"asr_model_file": "asr_tiny/model.pth"},
+            yaml_files={"asr_train_config": "asr_tiny/config.yaml"},
+            outpath=str(zip_path),
+        )
+    finally:
+        os.chdir(cwd)
     return exp / "config.yaml", exp / "model.pth", zip_path
 
 

@@ -150,27 +150,68 @@ class DMelTokenizer(torch.nn.Module):
                     n_mels=f.n_mels, fmin=f.fmin, fmax=f.fmax)
 
     @torch.no_grad()
-    def log_mel(self, wav: torch.Tensor, lengths: Optional[torch.Tensor] = None) -> Tuple[torch.Tensor, torch.Tensor]:
-        """wav (B, S) float at ``fs`` -> log10 mel (B, T, n_mels), frames (B,) with T = S // hop + 1."""
+    def log_mel(
+        self, wav: torch.Tensor, lengths: Optional[torch.Tensor] = None, chunk_bytes: int = 8 << 20
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """wav (B, S) float at ``fs`` -> log10 mel (B, T, n_mels), frames (B,) with T = S // hop + 1.
+
+        The values of ESPnet's ``LogMelFbank`` on the padded batch (frames past a length are 0.0),
+        computed with the same operations on groups of utterances whose complex spectrum fits in
+        `chunk_bytes`: a group's spectrum stays in the CPU cache through magnitude, mel projection
+        and log, where the whole batch's (B x 513 x T complex) would go through main memory at
+        each of those steps.
+        """
+        f = self.frontend
+        wav = wav.float()
         if lengths is None:
             lengths = torch.full((wav.shape[0],), wav.shape[1], dtype=torch.long, device=wav.device)
-        return self.frontend(wav.float(), lengths)
+        window = torch.hann_window(f.win_length, dtype=wav.dtype, device=wav.device)
+        melmat = f.logmel.melmat
+        n_frames = torch.div(lengths + 2 * (f.n_fft // 2) - f.n_fft, f.hop_length, rounding_mode="floor") + 1
+        total = wav.shape[1] // f.hop_length + 1
+        out = wav.new_empty(wav.shape[0], total, melmat.shape[1])
+        group = max(1, chunk_bytes // (total * (f.n_fft // 2 + 1) * 8))
+        frame_ids = torch.arange(total, device=wav.device)
+        for start in range(0, wav.shape[0], group):
+            end = min(start + group, wav.shape[0])
+            spec = torch.stft(wav[start:end], n_fft=f.n_fft, hop_length=f.hop_length, win_length=f.win_length,
+                              window=window, center=True, return_complex=True)  # (G, F, T)
+            spec = torch.view_as_real(spec).transpose(1, 2)  # (G, T, F, 2), as ESPnet's Stft
+            pad = frame_ids[None, :] >= n_frames[start:end, None]  # (G, T)
+            if bool(pad.any()):
+                spec = spec.masked_fill(pad[:, :, None, None], 0.0)
+            amp = torch.sqrt(torch.clamp(spec[..., 0] ** 2 + spec[..., 1] ** 2, min=1.0e-10))
+            mel = torch.clamp(torch.matmul(amp, melmat), min=1e-10).log10_()
+            out[start:end] = mel.masked_fill_(pad[:, :, None], 0.0) if bool(pad.any()) else mel
+        return out, n_frames
 
     @torch.no_grad()
-    def discretize(self, mel: torch.Tensor, chunk: int = 8192) -> torch.Tensor:
+    def discretize(self, mel: torch.Tensor) -> torch.Tensor:
         """Eq 4: log mel (..., n_mels) -> nearest bin index (..., n_mels) long.
 
         Values are clipped to the table's range first (so +inf lands in the top bin); distances are
-        taken in float32 with the first centre winning ties, exactly as the published package.
+        taken in float32 with the first centre winning ties, exactly as the published package
+        (an argmin over all 2^K centres). Computed as: a binary search among the midpoints of
+        adjacent centres gives the bin up to float rounding at a midpoint, then the float32
+        distances to that bin and its two neighbours decide, first centre winning ties.
         """
-        table = self.bin_table
+        table = self.bin_table  # (C, N)
+        n_bins = table.shape[1]
         flat = mel.reshape(-1, self.n_mels).float()
         flat = torch.maximum(torch.minimum(flat, table[:, -1]), table[:, 0])
-        out = torch.empty(flat.shape, dtype=torch.long, device=mel.device)
-        for start in range(0, flat.shape[0], chunk):  # bounds the (frames, n_mels, bins) distance tensor
-            part = flat[start : start + chunk]
-            out[start : start + chunk] = (part[..., None] - table).abs().argmin(-1)
-        return out.reshape(mel.shape)
+        x = flat.t().contiguous()  # (C, F): one sorted row of midpoints per channel
+        mids = (table[:, :-1] + table[:, 1:]) * 0.5
+        mid = torch.searchsorted(mids, x)  # (C, F) in [0, N - 1]
+        lo, hi = (mid - 1).clamp_(min=0), (mid + 1).clamp_(max=n_bins - 1)
+
+        def dist(idx):
+            return (x - torch.gather(table, 1, idx)).abs_()
+
+        d_lo, d_mid, d_hi = dist(lo), dist(mid), dist(hi)
+        closer = d_mid < d_lo  # strict: on a tie the lower index wins, as in argmin
+        best = torch.where(closer, mid, lo)
+        best = torch.where(d_hi < torch.where(closer, d_mid, d_lo), hi, best)
+        return best.t().reshape(mel.shape)
 
     def decode(self, tokens: torch.Tensor) -> torch.Tensor:
         """Eq 5: tokens (..., n_mels) long -> log10 mel (..., n_mels). Special ids give the lowest centre."""

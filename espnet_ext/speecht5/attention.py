@@ -23,6 +23,7 @@ class MultiheadAttention(nn.Module):
         self.k_proj = nn.Linear(d_model, d_model)
         self.v_proj = nn.Linear(d_model, d_model)
         self.out_proj = nn.Linear(d_model, d_model)
+        self._fused_cache: dict = {}  # inference only: concatenated projections (see _fused)
 
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, D) -> (B, H, T, d_head)."""
@@ -35,7 +36,44 @@ class MultiheadAttention(nn.Module):
 
     def key_value(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(B, T, D) -> keys and values, each (B, H, T, d_head)."""
-        return self.split_heads(self.k_proj(x)), self.split_heads(self.v_proj(x))
+        if torch.is_grad_enabled():
+            return self.split_heads(self.k_proj(x)), self.split_heads(self.v_proj(x))
+        w, b = self._fused(("k_proj", "v_proj"))
+        kv = F.linear(x, w, b)
+        return self.split_heads(kv[..., : w.size(0) // 2]), self.split_heads(kv[..., w.size(0) // 2 :])
+
+    def query_key_value(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(B, U, D) -> q (unscaled), k, v, each (B, H, U, d_head).
+
+        Without autograd (inference) the three projections run as one matrix product: a decoding
+        step is a chain of small operations, and each one saved is time saved.
+        """
+        if torch.is_grad_enabled():
+            return self.query(x), *self.key_value(x)
+        w, b = self._fused(("q_proj", "k_proj", "v_proj"))
+        b_, u, _ = x.shape
+        qkv = F.linear(x, w, b).view(b_, u, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        return qkv[0], qkv[1], qkv[2]
+
+    def _fused(self, names: tuple[str, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Concatenated weights and biases of the named projections, rebuilt whenever a parameter
+        changes (in-place updates bump its version; moves change its storage)."""
+        linears = [getattr(self, n) for n in names]
+        key = tuple((p.data_ptr(), p._version) for m in linears for p in (m.weight, m.bias))
+        cached = self._fused_cache.get(names)
+        if cached is None or cached[0] != key:
+            w = torch.cat([m.weight for m in linears])
+            b = torch.cat([m.bias for m in linears])
+            cached = self._fused_cache[names] = (key, w, b)
+        return cached[1], cached[2]
+
+    def attend_logits(self, logits: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Softmax of precomputed scaled logits (B, H, U, T) (with any bias and -inf masking
+        already in), attention dropout, weighted sum of v (B, H, T, d), output projection -> (B, U, D)."""
+        probs = F.dropout(torch.softmax(logits, dim=-1), self.dropout, self.training)
+        out = torch.matmul(probs, v)
+        b, h, u, d = out.shape
+        return self.out_proj(out.transpose(1, 2).reshape(b, u, h * d))
 
     def attend(
         self,
@@ -58,16 +96,20 @@ class MultiheadAttention(nn.Module):
             output (B, U, D), probabilities or None.
         """
         dropout_p = self.dropout if self.training else 0.0
-        if need_weights:
+        # On CPU, scaled_dot_product_attention with dropout runs its math fallback (which scales q
+        # and k separately and adds a safe-softmax pass): the same math written out is cheaper.
+        explicit = need_weights or (dropout_p > 0 and q.device.type == "cpu")
+        if explicit:
             logits = torch.matmul(q * self.scaling, k.transpose(-2, -1))
             if is_causal:
                 u, t = logits.shape[-2:]
-                causal = torch.ones(u, t, dtype=torch.bool, device=q.device).tril()
-                logits = logits.masked_fill(~causal, float("-inf"))
+                causal = torch.ones(u, t, dtype=torch.bool, device=q.device).triu_(1)
+                logits = logits.masked_fill_(causal, float("-inf"))
             if mask is not None:
-                logits = logits.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else logits + mask
+                logits = logits.masked_fill_(~mask, float("-inf")) if mask.dtype == torch.bool else logits.add_(mask)
             probs = torch.softmax(logits, dim=-1)
             out = torch.matmul(F.dropout(probs, dropout_p, self.training), v)
+            probs = probs if need_weights else None
         else:
             probs = None
             out = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p, is_causal=is_causal)

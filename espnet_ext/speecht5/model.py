@@ -53,6 +53,11 @@ class SpeechT5(nn.Module):
         """wav (B, S) 16 kHz samples, wav_lengths (B,) -> x (B, T, D), pad_mask (B, T); T ~ S / 320."""
         return self.speech_encoder_prenet(wav, wav_lengths)
 
+    def encoder_prenet_speech_separately(self, wavs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inference on a list of (S_i,) waveforms: each through the conv extractor alone, then
+        batched (see SpeechEncoderPrenet.forward_separately) -> x (B, T, D), pad_mask (B, T)."""
+        return self.speech_encoder_prenet.forward_separately(wavs)
+
     def encoder_prenet_text(self, tokens: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """tokens (B, L) long (any value past `lengths`, e.g. -1), lengths (B,) -> x (B, L, D), pad_mask (B, L)."""
         pad_mask = lengths_to_pad_mask(lengths, tokens.size(1))
@@ -74,9 +79,10 @@ class SpeechT5(nn.Module):
         return self.run_encoder(x, pad_mask), pad_mask
 
     # ---------------------------------------------------------------- decoder side
-    def new_cache(self) -> DecoderCache:
-        """An empty cache to start incremental decoding (text or speech)."""
-        return self.decoder.new_cache()
+    def new_cache(self, share_cross: bool = False) -> DecoderCache:
+        """An empty cache to start incremental decoding (text or speech); `share_cross`: the
+        decoder batch holds several rows per memory row (see DecoderCache)."""
+        return self.decoder.new_cache(share_cross)
 
     def decode_text(
         self,

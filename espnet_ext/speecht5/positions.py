@@ -110,13 +110,23 @@ class RelativePositionBias(nn.Module):
         m = self.max_relative_position
         return rel.clamp(-m, m - 1) + m
 
-    def forward(self, q_scaled: torch.Tensor, bucket: torch.Tensor | None = None) -> torch.Tensor:
+    def flat_index(self, bucket: torch.Tensor) -> torch.Tensor:
+        """(T, T) bucket -> (T*T,) indices into a (T, 2M) score matrix flattened: i * 2M + bucket[i, j]."""
+        t = bucket.size(0)
+        rows = torch.arange(t, device=bucket.device)[:, None] * (2 * self.max_relative_position)
+        return (rows + bucket).view(-1)
+
+    def forward(self, q_scaled: torch.Tensor, bucket: torch.Tensor | None = None,
+                flat_index: torch.Tensor | None = None) -> torch.Tensor:
         """q_scaled (B, H, T, d_head), already multiplied by d_head**-0.5 -> bias (B, H, T, T).
 
-        `bucket` = self.bucket(T) may be passed in, to compute it once for all layers.
+        `bucket` = self.bucket(T) or `flat_index` = self.flat_index(bucket) may be passed in, to
+        compute them once for all layers.
         """
         b, h, t, d = q_scaled.shape
-        if bucket is None:
-            bucket = self.bucket(t, q_scaled.device)
+        if flat_index is None:
+            flat_index = self.flat_index(self.bucket(t, q_scaled.device) if bucket is None else bucket)
         scores = torch.matmul(q_scaled.reshape(b * h, t, d), self.pe_k.weight.t())  # (B*H, T, 2M)
-        return torch.gather(scores, 2, bucket.expand(b * h, t, t)).view(b, h, t, t)
+        # an index into the flattened scores instead of torch.gather: for the backward pass
+        # indexing keeps only the index, gather would keep the whole (B*H, T, 2M) scores
+        return scores.view(b * h, -1)[:, flat_index].view(b, h, t, t)

@@ -299,12 +299,17 @@ class ESPnetSTTATTSModel(AbsESPnetModel):
         )
         return loss, stats
 
-    def _speech_output_loss(self, task, enc_lengths, memory, pad_mask, target, target_lengths, spembs):
-        """Speech-output terms for TTS / VC given the encoded input; target = waveform (B, S)."""
+    def _mel_target(self, target, target_lengths):
+        """Target waveforms (B, S) -> log mel (B, L, F) and lengths (B,), L a multiple of r."""
         mel, mel_lengths = self.feats_extract(target, target_lengths)
         r = self.reduction_factor
         mel_lengths = mel_lengths - mel_lengths % r  # whole decoder steps only
-        mel = mel[:, : int(mel_lengths.max())]
+        return mel[:, : int(mel_lengths.max())], mel_lengths
+
+    def _speech_output_loss(self, task, enc_lengths, memory, pad_mask, mel_target, spembs):
+        """Speech-output terms for TTS / VC given the encoded input; mel_target = (mel, lengths)."""
+        mel, mel_lengths = mel_target
+        r = self.reduction_factor
         before, after, stop, cross_attn, _ = self.decode_speech(
             shift_mel(mel, r), spembs, memory, pad_mask, need_cross_attn=self.guided_attn is not None
         )
@@ -321,15 +326,15 @@ class ESPnetSTTATTSModel(AbsESPnetModel):
         stats[f"{task}_loss"] = loss.detach()
         return loss, stats
 
-    def _tts_loss(self, text, text_lengths, speech, speech_lengths, spembs):
+    def _tts_loss(self, text, text_lengths, mel_target, spembs):
         tokens, token_lengths = append_eos(text, text_lengths, self.specials["eos"])
         _, pad_mask, memory = self.encode("tts", tokens=tokens, token_lengths=token_lengths)
-        return self._speech_output_loss("tts", token_lengths, memory, pad_mask, speech, speech_lengths, spembs)
+        return self._speech_output_loss("tts", token_lengths, memory, pad_mask, mel_target, spembs)
 
-    def _vc_loss(self, speech, speech_lengths, speech_tgt, speech_tgt_lengths, spembs):
+    def _vc_loss(self, speech, speech_lengths, mel_target, spembs):
         _, pad_mask, memory = self.encode("vc", speech, speech_lengths)
         enc_lengths = (~pad_mask).sum(1)
-        return self._speech_output_loss("vc", enc_lengths, memory, pad_mask, speech_tgt, speech_tgt_lengths, spembs)
+        return self._speech_output_loss("vc", enc_lengths, memory, pad_mask, mel_target, spembs)
 
     def _task_stat_names(self, task: str) -> list:
         if task == "asr":
@@ -374,9 +379,16 @@ class ESPnetSTTATTSModel(AbsESPnetModel):
         if allowed is not None:
             keep = allowed.to(device)[category]
 
+        groups = {task: torch.nonzero((tasks == task_id) & keep).view(-1) for task_id, task in enumerate(TASKS)}
+        # speech-output targets first: their STFT buffers are freed before any task's graph is
+        # built, instead of adding to the step's peak memory
+        mel_targets = {}
+        if groups["tts"].numel():
+            mel_targets["tts"] = self._mel_target(*_select(groups["tts"], speech, speech_lengths))
+        if groups["vc"].numel():
+            mel_targets["vc"] = self._mel_target(*_select(groups["vc"], speech_tgt, speech_tgt_lengths))
         losses, stats = [], {}
-        for task_id, task in enumerate(TASKS):
-            idx = torch.nonzero((tasks == task_id) & keep).view(-1)
+        for task, idx in groups.items():
             if idx.numel() == 0:
                 if task in self._configured_tasks():
                     stats.update({k: _nan() for k in self._task_stat_names(task)})
@@ -384,15 +396,9 @@ class ESPnetSTTATTSModel(AbsESPnetModel):
             if task == "asr":
                 loss, st = self._asr_loss(*_select(idx, speech, speech_lengths), *_select(idx, text, text_lengths))
             elif task == "tts":
-                loss, st = self._tts_loss(
-                    *_select(idx, text, text_lengths), *_select(idx, speech, speech_lengths), _rows(idx, spembs)
-                )
+                loss, st = self._tts_loss(*_select(idx, text, text_lengths), mel_targets["tts"], _rows(idx, spembs))
             else:
-                loss, st = self._vc_loss(
-                    *_select(idx, speech, speech_lengths),
-                    *_select(idx, speech_tgt, speech_tgt_lengths),
-                    _rows(idx, spembs),
-                )
+                loss, st = self._vc_loss(*_select(idx, speech, speech_lengths), mel_targets["vc"], _rows(idx, spembs))
             losses.append(loss)
             stats.update(st)
 
@@ -439,13 +445,20 @@ def _restore_running_stats(saved: list) -> None:
 
 
 def _rows(idx: torch.Tensor, x: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
-    return None if x is None else x.index_select(0, idx.to(x.device))
+    """Rows ``idx`` (ascending) of x: a view when they are consecutive (no copy of the batch's
+    waveforms, which the first convolution would keep for the backward pass), else a copy."""
+    if x is None:
+        return None
+    first, n = int(idx[0]), idx.numel()
+    if int(idx[-1]) - first + 1 == n:
+        return x[first : first + n]
+    return x.index_select(0, idx.to(x.device))
 
 
 def _select(idx: torch.Tensor, x: Optional[torch.Tensor], lengths: Optional[torch.Tensor]):
     """Rows ``idx`` of a padded batch, trimmed to their longest length."""
     if x is None or lengths is None:
         raise ValueError("a task in the batch lacks its data (see STTATTSTask's data names)")
-    lengths = lengths.index_select(0, idx.to(lengths.device))
-    x = x.index_select(0, idx.to(x.device))[:, : int(lengths.max())]
+    lengths = _rows(idx, lengths)
+    x = _rows(idx, x)[:, : int(lengths.max())]
     return x, lengths

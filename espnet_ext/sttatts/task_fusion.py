@@ -85,13 +85,15 @@ class TaskFusion(nn.Module):
 
     def forward(self, x: torch.Tensor, task_ids: torch.Tensor | int) -> torch.Tensor:
         """x (B, T, D), task_ids (B,) long or one int for the whole batch -> (B, T, D)."""
-        b, t, _ = x.shape
+        # W [v; x] + b = W_x x + (W_v v + b): the task part is one vector per utterance, so the
+        # (B, T, task_dim + D) concatenation is never built (nor kept for the backward pass)
         if isinstance(task_ids, int):
-            vec = self.task_vectors[task_ids].expand(b, -1)
+            vec = self.task_vectors[task_ids][None]  # (1, task_dim)
         else:
-            vec = self.task_vectors[task_ids.to(x.device)]
-        vec = vec.to(x.dtype)[:, None, :].expand(b, t, self.task_dim)
-        return self.proj(torch.cat([vec, x], dim=-1))
+            vec = self.task_vectors[task_ids.to(x.device)]  # (B, task_dim)
+        weight = self.proj.weight.to(x.dtype)
+        shift = F.linear(vec.to(x.dtype), weight[:, : self.task_dim], self.proj.bias.to(x.dtype))
+        return F.linear(x, weight[:, self.task_dim :]) + shift[:, None, :]
 
     def extra_repr(self) -> str:
         return (

@@ -1,0 +1,224 @@
+"""Training step (forward + backward) on a mixed ASR + TTS batch: ours vs transformers' SpeechT5.
+
+    tools/venv/bin/python benchmarks/training_step.py --size mini [--threads 2] [--repeat 5] [--memory_runs 1]
+    tools/venv/bin/python benchmarks/training_step.py --size base
+
+Issue 7, target 3: our forward + backward no slower than transformers' SpeechT5 on the same
+architecture and batch, and peak memory no higher.
+
+- Ours: ESPnetSTTATTSModel (conf/sttatts_<size>.yaml sizes) on one padded batch mixing ASR and TTS
+  utterances (categories asr / tts), CE + L1 + stop BCE + guided attention (first 2 heads of every
+  decoder layer); CTC off (ctc_weight 0) and no SpecAugment / layerdrop, since transformers'
+  models have no CTC head and those are random work; task fusion on (part of our model).
+- transformers: SpeechT5ForSpeechToText on the ASR half (CE) + SpeechT5ForTextToSpeech on the
+  TTS half (L1 + BCE + guided attention, its default), the same sizes and dropout; their
+  forward + backward together = one step of the same work (transformers has no multi-task model).
+  Its mel targets are computed outside the timed step (ours computes them inside, from waveforms).
+- Time: both sides built in one process, one warm-up step each, then `--repeat` steps each,
+  alternating (a load change hits both); median seconds per step.
+- Peak memory: each side alone in a fresh process, after a warm-up step: the rise of the resident
+  set during one step (VmHWM, reset through /proc/self/clear_refs, minus VmRSS before the step;
+  glibc's mmap threshold is fixed so that freed activations leave the resident set).
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+import common  # noqa: E402  (first: sets OMP_WAIT_POLICY before torch loads)
+import torch  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+# batch per size: (ASR utterances, TTS utterances, seconds of speech each, characters per TTS text)
+BATCH = {"mini": (8, 8, 3.0, 45), "base": (2, 2, 3.0, 45)}
+LABELS_PER_SECOND = 15  # characters per second of speech: the ASR transcripts' length
+
+
+def sizes(size: str) -> dict:
+    """Our backbone_conf for the size (conf/sttatts_<size>.yaml without regularisation randomness)."""
+    import yaml
+
+    conf = yaml.safe_load((ROOT / "conf" / f"sttatts_{size}.yaml").read_text())["backbone_conf"]
+    conf = {k: v for k, v in conf.items() if not k.startswith("mask_") and k != "encoder_layerdrop"}
+    return conf
+
+
+def hf_config(conf: dict):
+    """transformers' SpeechT5Config with our sizes (names mapped), no SpecAugment, no layerdrop."""
+    from espnet_ext.speecht5 import SpeechT5Config
+
+    c = SpeechT5Config.from_dict({k: v for k, v in conf.items() if k in SpeechT5Config.__dataclass_fields__})
+    return common.hf_config(
+        vocab_size=common.HF_VOCAB, hidden_size=c.d_model, encoder_layers=c.encoder_layers,
+        decoder_layers=c.decoder_layers, encoder_attention_heads=c.attention_heads,
+        decoder_attention_heads=c.attention_heads, encoder_ffn_dim=c.ffn_dim, decoder_ffn_dim=c.ffn_dim,
+        conv_dim=list(c.conv_dim), conv_kernel=list(c.conv_kernel), conv_stride=list(c.conv_stride),
+        num_conv_pos_embeddings=c.pos_conv_kernel, num_conv_pos_embedding_groups=c.pos_conv_groups,
+        encoder_max_relative_position=c.max_relative_position, speech_decoder_prenet_units=c.speech_decoder_prenet_units,
+        speaker_embedding_dim=c.spk_embed_dim, speech_decoder_postnet_layers=c.postnet_layers,
+        speech_decoder_postnet_units=c.postnet_units, hidden_dropout=c.dropout, attention_dropout=c.attention_dropout,
+        activation_dropout=c.activation_dropout, positional_dropout=c.positional_dropout,
+        feat_proj_dropout=c.feat_proj_dropout, encoder_layerdrop=0.0, decoder_layerdrop=0.0,
+        apply_spec_augment=False, mask_time_prob=0.0, use_guided_attention_loss=True,
+        guided_attention_loss_num_heads=2,
+    )
+
+
+def make_data(size: str):
+    """Deterministic inputs: ASR waveforms + transcripts, TTS texts + target waveforms + speaker embeddings."""
+    n_asr, n_tts, seconds, chars = BATCH[size]
+    gen = torch.Generator().manual_seed(0)
+    lengths = [int(16000 * seconds * (1 - 0.1 * i / max(1, n_asr - 1))) for i in range(n_asr)]
+    asr_wav = [0.1 * torch.randn(n, generator=gen) for n in lengths]
+    asr_text = [torch.randint(4, common.HF_VOCAB - 2, (int(LABELS_PER_SECOND * n / 16000),), generator=gen) for n in lengths]
+    tts_text = [torch.randint(4, common.HF_VOCAB - 2, (chars - 3 * i,), generator=gen) for i in range(n_tts)]
+    tts_wav = [0.1 * torch.randn(int(16000 * seconds) - 1600 * i, generator=gen) for i in range(n_tts)]
+    return asr_wav, asr_text, tts_text, tts_wav
+
+
+def pad(seqs, value):
+    out = seqs[0].new_full((len(seqs), max(len(s) for s in seqs)), value)
+    for i, s in enumerate(seqs):
+        out[i, : len(s)] = s
+    return out, torch.tensor([len(s) for s in seqs])
+
+
+def build_ours(size: str, spk_dim: int):
+    from espnet_ext.tasks.sttatts import STTATTSTask
+
+    argv = ["--token_list", "unused", "--output_dir", "unused", "--config", str(ROOT / "conf" / f"sttatts_{size}.yaml")]
+    args = STTATTSTask.get_parser().parse_args(argv)
+    args.token_list = common.token_list()
+    args.backbone_conf = {**sizes(size), "spk_embed_dim": spk_dim}
+    args.model_conf = {**args.model_conf, "ctc_weight": 0.0, "ce_weight": 1.0}
+    args.categories = ["asr", "tts"]
+    model = STTATTSTask.build_model(args).train()
+    asr_wav, asr_text, tts_text, tts_wav = make_data(size)
+    speech, speech_lengths = pad(asr_wav + tts_wav, 0.0)
+    text, text_lengths = pad(asr_text + tts_text, -1)
+    spembs = torch.randn(len(speech), spk_dim, generator=torch.Generator().manual_seed(1))
+    category = torch.tensor([0] * len(asr_wav) + [1] * len(tts_wav))
+    batch = dict(speech=speech, speech_lengths=speech_lengths, text=text, text_lengths=text_lengths,
+                 category=category, spembs=spembs)
+
+    def step():
+        loss, _, _ = model(**batch)
+        loss.backward()
+
+    return model, step
+
+
+def build_hf(size: str, spk_dim: int):
+    from transformers import SpeechT5ForSpeechToText, SpeechT5ForTextToSpeech
+
+    from espnet_ext.sttatts.mel import SpeechT5LogMel
+
+    cfg = hf_config({**sizes(size), "spk_embed_dim": spk_dim})
+    asr_model, tts_model = SpeechT5ForSpeechToText(cfg).train(), SpeechT5ForTextToSpeech(cfg).train()
+    asr_wav, asr_text, tts_text, tts_wav = make_data(size)
+    eos, pad_id = cfg.eos_token_id, cfg.pad_token_id
+    if asr_wav:
+        values, lengths = pad(asr_wav, 0.0)
+        asr_mask = (torch.arange(values.size(1))[None] < lengths[:, None]).long()
+        labels, _ = pad([torch.cat([t, torch.tensor([eos])]) for t in asr_text], -100)
+    if tts_wav:
+        ids, id_lengths = pad([torch.cat([t, torch.tensor([eos])]) for t in tts_text], pad_id)
+        tts_mask = (torch.arange(ids.size(1))[None] < id_lengths[:, None]).long()
+        wav, wav_lengths = pad(tts_wav, 0.0)
+        with torch.no_grad():
+            mel, mel_lengths = SpeechT5LogMel()(wav, wav_lengths)
+        r = cfg.reduction_factor
+        mel_lengths = mel_lengths - mel_lengths % r
+        mel = mel[:, : int(mel_lengths.max())].clone()
+        mel[torch.arange(mel.size(1))[None] >= mel_lengths[:, None]] = -100.0
+    spembs = torch.randn(len(tts_wav), spk_dim, generator=torch.Generator().manual_seed(1))
+
+    def step():
+        loss = 0.0
+        if len(asr_wav):
+            loss = loss + asr_model(input_values=values, attention_mask=asr_mask, labels=labels).loss
+        if len(tts_wav):
+            loss = loss + tts_model(input_ids=ids, attention_mask=tts_mask, labels=mel, speaker_embeddings=spembs).loss
+        loss.backward()
+
+    return torch.nn.ModuleList([asr_model, tts_model]), step
+
+
+def rss_kib(field: str) -> int:
+    return int(re.search(rf"{field}:\s+(\d+)", Path("/proc/self/status").read_text()).group(1))
+
+
+BUILDERS = {"ours": build_ours, "transformers": build_hf}
+
+
+def peak_memory_child(args) -> None:
+    """One side alone in this process: a warm-up step, then one step whose resident-set rise is
+    measured (VmHWM reset to the current resident set first) -> JSON on stdout."""
+    common.setup(args.threads)
+    model, step = BUILDERS[args.side](args.size, spk_dim(args.size))
+    step()
+    model.zero_grad(set_to_none=True)
+    Path("/proc/self/clear_refs").write_text("5")
+    before = rss_kib("VmRSS")
+    step()
+    print(json.dumps({"peak_mib": (rss_kib("VmHWM") - before) / 1024,
+                      "params": sum(p.numel() for p in model.parameters())}))
+
+
+def spk_dim(size: str) -> int:
+    return 256 if size == "mini" else 512  # resemblyzer d-vectors (mini recipe) / x-vectors (base)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--size", choices=sorted(BATCH), default="mini")
+    p.add_argument("--threads", type=int, default=common.THREADS)
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--memory_runs", type=int, default=1)
+    p.add_argument("--side", choices=sorted(BUILDERS), help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.side:
+        return peak_memory_child(args)
+    common.setup(args.threads)
+    start = time.time()
+    common.header(f"Training step, {args.size} size, mixed ASR + TTS batch (issue 7, target 3)",
+                  "python " + " ".join(sys.argv))
+    n_asr, n_tts, seconds, chars = BATCH[args.size]
+    print(f"batch: {n_asr} ASR utterances (<= {seconds} s, {LABELS_PER_SECOND} labels/s) + {n_tts} TTS utterances "
+          f"(<= {chars} characters, <= {seconds} s of speech)")
+    # time: both sides in this process, alternating step by step
+    models, steps = {}, {}
+    for side, build in BUILDERS.items():
+        models[side], steps[side] = build(args.size, spk_dim(args.size))
+
+    def run(side):
+        def go():
+            steps[side]()
+            models[side].zero_grad(set_to_none=True)
+        return go
+
+    times = common.alternate({side: run(side) for side in ("transformers", "ours")}, repeat=args.repeat, warmup=1)
+    params = {side: sum(p.numel() for p in m.parameters()) for side, m in models.items()}
+    del models, steps
+    # peak memory: each side alone in a fresh process
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "131072"}  # freed large blocks leave the resident set
+    peaks = {"transformers": [], "ours": []}
+    for _ in range(args.memory_runs):
+        for side in peaks:
+            cmd = [sys.executable, __file__, "--size", args.size, "--threads", str(args.threads), "--side", side]
+            out = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True, cwd=ROOT).stdout
+            peaks[side].append(json.loads(out.strip().splitlines()[-1])["peak_mib"])
+    print(f"parameters: transformers (ASR + TTS models) {params['transformers'] / 1e6:.2f}M, "
+          f"ours (one model) {params['ours'] / 1e6:.2f}M")
+    common.report("forward + backward", "transformers", times["transformers"], times["ours"], 1.0)
+    common.report("peak memory of a step", "transformers", peaks["transformers"], peaks["ours"], 1.0, unit="MiB")
+    common.footer(start)
+
+
+if __name__ == "__main__":
+    main()

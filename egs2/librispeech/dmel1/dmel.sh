@@ -1,0 +1,1 @@
+../../TEMPLATE/dmel1/dmel.sh

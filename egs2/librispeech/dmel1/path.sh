@@ -1,0 +1,1 @@
+../../TEMPLATE/sttatts1/path.sh

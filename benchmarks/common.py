@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import os
 
-# Before torch loads OpenMP: waiting worker threads sleep instead of spinning. This machine's 2
-# cores are shared (load average 4-6 while these figures were taken); with spinning workers every
-# parallel region of a 2-thread op waits for a descheduled thread, and timings of both sides
-# measure the scheduler (up to 20x slower, changing from run to run). Both sides run with it.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Before torch loads OpenMP. This machine's 2 cores are shared with other jobs. When they are busy
+# (1-minute load average >= cores), spinning OpenMP workers make every parallel region of a
+# 2-thread op wait for a descheduled thread: timings of both sides then measure the scheduler (up
+# to 20x slower, changing from run to run), so waiting workers are made to sleep (PASSIVE). On a
+# quiet machine OpenMP's default (spin, then sleep) is kept: sleeping costs a wake-up per region.
+# An OMP_WAIT_POLICY given in the environment wins. Both sides of a comparison run with the same.
+if "OMP_WAIT_POLICY" not in os.environ and os.getloadavg()[0] >= (os.cpu_count() or 1):
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
 import platform  # noqa: E402
 import statistics  # noqa: E402
@@ -42,7 +45,7 @@ def header(title: str, command: str) -> None:
     print(f"# {title}")
     print(f"command: {command}")
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, OMP_WAIT_POLICY "
-          f"{os.environ.get('OMP_WAIT_POLICY')}, {platform.processor() or platform.machine()}, "
+          f"{os.environ.get('OMP_WAIT_POLICY', 'default (spin, then sleep)')}, {platform.processor() or platform.machine()}, "
           f"load average before: {load_average()}")
 
 

@@ -4,17 +4,23 @@
     text, tokens, token_ids, hyp = s2t(wav)[0]
     tts = Text2Speech.from_pretrained(model_tag="exp/sttatts/model.zip", vocoder_file=None)
     out = tts("hello world", spembs=xvector)          # out["feat_gen"] (T, 80), out["wav"] (Griffin-Lim)
+    nbests = s2t.batch([wav1, wav2, wav3])            # several utterances in one decoder batch
+    outs = tts.batch(["hello", "good day"], [xvector1, xvector2])
 
     python -m espnet_ext.bin.sttatts_inference --task asr --train_config C --model_file M \
-        --data_path_and_name_and_type dump/raw/test/wav.scp,speech,sound --output_dir D [--config conf/decode_sttatts.yaml]
+        --data_path_and_name_and_type dump/raw/test/wav.scp,speech,sound --output_dir D \
+        [--config conf/decode_sttatts.yaml] [--batch_size 16]
 
-ASR decodes with ESPnet's BatchBeamSearch (our text decoder as a KV-cached batch scorer, ESPnet's
-CTCPrefixScorer), or greedily when beam_size == 1 and ctc_weight == 0. TTS / VC generate r mel
+ASR decodes with a batched joint CTC/attention beam search that makes ESPnet's BatchBeamSearch +
+CTCPrefixScorer decisions (espnet_ext.sttatts.beam_search; ``use_espnet_beam_search=True`` runs
+ESPnet's own), or greedily when beam_size == 1 and ctc_weight == 0. TTS / VC generate r mel
 frames per step with the KV cache, stop when any of the r stop probabilities passes the threshold
 (fairseq's rule), run the postnet once at the end and vocode (Griffin-Lim without a vocoder file).
 Outputs of the CLI: ASR ``D/<n>best_recog/{text,token,token_int,score}``; TTS / VC
 ``D/feats.{ark,scp}`` (log10 mel after the postnet), ``D/wav/<utt>.wav``, ``D/wav.scp``,
-``D/speech_shape``. The CLI writes into a hidden ``.D.partial`` beside D and renames it to D (which it
+``D/speech_shape``, ``D/stop_fired`` (``key 1|0``: the stop token fired before the maximum length)
+and, for the first ``--num_plots`` utterances, ``D/plots/<key>_{att,prob,feat}.npy`` (cross-attention
+map (steps, L), stop probabilities (T,), generated mel (T, 80)). The CLI writes into a hidden ``.D.partial`` beside D and renames it to D (which it
 replaces as a whole) when every utterance is done: an interrupted job leaves no D that
 merge_decode would take as complete.
 """
@@ -444,6 +450,9 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--ngpu", type=int, default=0)
     p.add_argument("--seed", type=int, default=0, help="seed of the pre-net dropout (TTS, VC)")
     p.add_argument("--num_workers", type=int, default=1)
+    p.add_argument("--batch_size", type=int, default=1,
+                   help="utterances decoded together (one decoder batch); each gets the output it gets alone, "
+                        "except TTS / VC with the pre-net dropout on (its random draws depend on the batch)")
     p.add_argument("--log_level", default="INFO")
     g = p.add_argument_group("ASR")
     g.add_argument("--beam_size", type=int, default=5)
@@ -456,6 +465,9 @@ def get_parser() -> argparse.ArgumentParser:
     g.add_argument("--threshold", type=float, default=0.5)
     g.add_argument("--use_prenet_dropout", type=str2bool, default=True)
     g.add_argument("--vocoder_file", type=str_or_none, default=None, help="none = Griffin-Lim")
+    g.add_argument("--num_plots", type=int, default=2,
+                   help="first N utterances: save plots/<key>_{att,prob,feat}.npy (attention map (steps, L), "
+                        "stop probabilities (T,), generated mel (T, n_mels)) for scoring's figures")
     return p
 
 
@@ -491,7 +503,7 @@ def inference(args) -> None:
         collate_fn=STTATTSTask.build_collate_fn(train_args, False),
         key_file=args.key_file,
         dtype="float32",
-        batch_size=1,
+        batch_size=args.batch_size,
         num_workers=args.num_workers,
         inference=True,
     )
@@ -516,42 +528,61 @@ def _decode(args, runner, loader, out: Path, final: Path) -> None:
     if args.task == "asr":
         with DatadirWriter(out) as writer:
             for keys, batch in loader:
-                key = keys[0]
-                speech = batch["speech"][0, : int(batch["speech_lengths"][0])]
-                results = runner(speech)
-                for n, (text, tokens, ids, hyp) in enumerate(results, 1):
-                    w = writer[f"{n}best_recog"]
-                    w["text"][key] = text
-                    w["token"][key] = " ".join(tokens)
-                    w["token_int"][key] = " ".join(map(str, ids))
-                    w["score"][key] = str(float(hyp.score))
-                logging.info(f"{key}: {results[0][0]}")
+                lengths = batch["speech_lengths"].tolist()
+                nbests = runner.batch([batch["speech"][i, : lengths[i]] for i in range(len(keys))])
+                for key, results in zip(keys, nbests):
+                    for n, (text, tokens, ids, hyp) in enumerate(results, 1):
+                        w = writer[f"{n}best_recog"]
+                        w["text"][key] = text
+                        w["token"][key] = " ".join(tokens)
+                        w["token_int"][key] = " ".join(map(str, ids))
+                        w["score"][key] = str(float(hyp.score))
+                    logging.info(f"{key}: {results[0][0] if results else ''}")
         return
     (out / "wav").mkdir(exist_ok=True)
-    shapes, wavs = [], []
+    shapes, wavs, fired = [], [], []
+    plotted = 0
     with kaldiio.WriteHelper(f"ark,scp:{out / 'feats.ark'},{out / 'feats.scp'}") as feats_writer:
         for keys, batch in loader:
-            key = keys[0]
-            spembs = batch["spembs"][0] if "spembs" in batch else None
+            n = len(keys)
             if args.task == "tts":
-                ids = batch["text"][0, : int(batch["text_lengths"][0])].tolist() + [eos]
-                result = runner(ids, spembs=spembs)
+                lengths = batch["text_lengths"].tolist()
+                inputs = [batch["text"][i, : lengths[i]].tolist() + [eos] for i in range(n)]
             else:
-                result = runner(batch["speech"][0, : int(batch["speech_lengths"][0])], spembs=spembs)
-            feat = result["feat_gen"].cpu().numpy()
-            feats_writer[key] = feat
-            sf.write(out / "wav" / f"{key}.wav", result["wav"].numpy(), runner.fs, "PCM_16")
-            shapes.append(f"{key} {feat.shape[0]},{feat.shape[1]}\n")
-            wavs.append(f"{key} {final / 'wav' / f'{key}.wav'}\n")
-            logging.info(f"{key}: {feat.shape[0]} frames")
+                lengths = batch["speech_lengths"].tolist()
+                inputs = [batch["speech"][i, : lengths[i]] for i in range(n)]
+            spembs = [batch["spembs"][i] for i in range(n)] if "spembs" in batch else None
+            # cross-attention (the non-fused path) only while utterances for plots remain
+            results = runner.batch(inputs, spembs, need_attn=plotted < args.num_plots)
+            for key, result in zip(keys, results):
+                feat = result["feat_gen"].cpu().numpy()
+                feats_writer[key] = feat
+                sf.write(out / "wav" / f"{key}.wav", result["wav"].numpy(), runner.fs, "PCM_16")
+                shapes.append(f"{key} {feat.shape[0]},{feat.shape[1]}\n")
+                wavs.append(f"{key} {final / 'wav' / f'{key}.wav'}\n")
+                fired.append(f"{key} {int(result['stop_fired'])}\n")
+                if plotted < args.num_plots:
+                    _save_plot_data(out / "plots", key, runner.attention_map(result["att_w"]), result["prob"], feat)
+                    plotted += 1
+                logging.info(f"{key}: {feat.shape[0]} frames" + ("" if result["stop_fired"] else " (max length)"))
     (out / "speech_shape").write_text("".join(shapes), encoding="utf-8")
     (out / "wav.scp").write_text("".join(wavs), encoding="utf-8")
+    (out / "stop_fired").write_text("".join(fired), encoding="utf-8")
     # kaldiio wrote the ark path it was given; point feats.scp at where the ark will be
     feats_scp = out / "feats.scp"
     feats_scp.write_text(
         feats_scp.read_text(encoding="utf-8").replace(f" {out / 'feats.ark'}:", f" {final / 'feats.ark'}:"),
         encoding="utf-8",
     )
+
+
+def _save_plot_data(plots: Path, key: str, att: torch.Tensor, prob: torch.Tensor, feat: np.ndarray) -> None:
+    """plots/<key>_att.npy (steps, L), <key>_prob.npy (T,), <key>_feat.npy (T, n_mels): what
+    score_sttatts draws (attention map, stop probability, generated mel)."""
+    plots.mkdir(exist_ok=True)
+    np.save(plots / f"{key}_att.npy", att.float().cpu().numpy())
+    np.save(plots / f"{key}_prob.npy", prob.float().cpu().numpy())
+    np.save(plots / f"{key}_feat.npy", feat)
 
 
 def main(cmd=None) -> int:

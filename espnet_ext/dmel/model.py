@@ -61,28 +61,46 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
 
 
 class KVCache:
-    """Keys and values of every layer, (B, H, T, hd) each, for incremental decoding."""
+    """Keys and values of every layer for incremental decoding.
+
+    Each layer's keys/values live in a buffer (B, H, capacity, hd) that doubles when full, so a
+    step writes its new positions instead of re-concatenating the whole history (a copy of every
+    past position of every layer at every generated frame).
+    """
 
     def __init__(self, n_layer: int):
         self.k: List[Optional[torch.Tensor]] = [None] * n_layer
         self.v: List[Optional[torch.Tensor]] = [None] * n_layer
+        self.lengths: List[int] = [0] * n_layer
 
     @property
     def length(self) -> int:
-        return 0 if self.k[0] is None else self.k[0].shape[2]
+        return self.lengths[0]
 
     def append(self, layer: int, k: torch.Tensor, v: torch.Tensor):
-        if self.k[layer] is not None:
-            k = torch.cat([self.k[layer], k], dim=2)
-            v = torch.cat([self.v[layer], v], dim=2)
-        self.k[layer], self.v[layer] = k, v
-        return k, v
+        """Store k, v (B, H, T, hd) after the layer's past positions; return all keys/values so far."""
+        past, new = self.lengths[layer], k.shape[2]
+        end = past + new
+        buf_k, buf_v = self.k[layer], self.v[layer]
+        if buf_k is None or buf_k.shape[2] < end:
+            capacity = max(end, 64 if buf_k is None else 2 * buf_k.shape[2])
+            grown_k = k.new_empty(k.shape[0], k.shape[1], capacity, k.shape[3])
+            grown_v = v.new_empty(grown_k.shape)
+            if buf_k is not None:
+                grown_k[:, :, :past] = buf_k[:, :, :past]
+                grown_v[:, :, :past] = buf_v[:, :, :past]
+            buf_k, buf_v = self.k[layer], self.v[layer] = grown_k, grown_v
+        buf_k[:, :, past:end] = k
+        buf_v[:, :, past:end] = v
+        self.lengths[layer] = end
+        return buf_k[:, :, :end], buf_v[:, :, :end]
 
     def select(self, index: torch.Tensor) -> "KVCache":
         """Keep / repeat batch rows (beam search): index (B',) into the batch dimension."""
         out = KVCache(len(self.k))
         out.k = [None if k is None else k.index_select(0, index) for k in self.k]
         out.v = [None if v is None else v.index_select(0, index) for v in self.v]
+        out.lengths = list(self.lengths)
         return out
 
 
@@ -109,6 +127,8 @@ class CausalSelfAttention(nn.Module):
         drop = self.dropout if self.training else 0.0
         if past == 0:
             y = F.scaled_dot_product_attention(q, k, v, dropout_p=drop, is_causal=True)
+        elif T == 1:  # one new position sees every key: no mask to build
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=drop)
         else:  # new queries sit at positions past .. past + T - 1 and see every key up to their own
             allowed = torch.arange(past + T, device=x.device)[None, :] <= past + torch.arange(T, device=x.device)[:, None]
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed, dropout_p=drop)

@@ -47,6 +47,36 @@ def bin_table_from_range(m, M, n_bits: int = 4, n_mels: int = 80) -> np.ndarray:
     return (m[:, None] + np.arange(2**n_bits)[None, :] * delta[:, None]).astype(np.float32)
 
 
+def decision_thresholds(table: np.ndarray) -> np.ndarray:
+    """(C, N) increasing float32 centres -> (C, N - 1) float32 thresholds: threshold j is the least
+    float32 x at which |x - c_{j+1}| < |x - c_j| in float32 (below it the argmin over the centres,
+    lower index winning ties, picks c_j or lower; from it on, c_{j+1} or higher).
+
+    Found by bisection over the float32 values between c_j and c_{j+1} (ordered through their bit
+    patterns): the float32 comparison is monotone in x there, but near 0 its switch can lie many
+    representable values away from the rounded midpoint.
+    """
+    lo, hi = table[:, :-1].astype(np.float32), table[:, 1:].astype(np.float32)
+
+    def key(x):  # float32 -> int64, order preserving
+        bits = x.view(np.int32).astype(np.int64)
+        return np.where(bits < 0, -(bits & 0x7FFFFFFF), bits)
+
+    def value(k):  # inverse of key
+        bits = np.where(k < 0, (-k) | 0x80000000, k).astype(np.uint32)
+        return bits.view(np.float32)
+
+    a, b = key(lo), key(hi)  # closer to c_{j+1}: false at c_j, true at c_{j+1}
+    while np.any(b - a > 1):
+        m = (a + b) // 2
+        x = value(m)
+        up = np.abs(x - hi) < np.abs(x - lo)
+        open_ = b - a > 1
+        b = np.where(open_ & up, m, b)
+        a = np.where(open_ & ~up, m, a)
+    return value(b)
+
+
 def save_bin_table(path, table: np.ndarray) -> Path:
     """Write a (n_mels, 2^K) table as .npy (loadable by ``dmel.DiscretizedLogMelFbank(discretizer=...)``)."""
     path = Path(path)
@@ -177,12 +207,12 @@ class DMelTokenizer(torch.nn.Module):
             spec = torch.stft(wav[start:end], n_fft=f.n_fft, hop_length=f.hop_length, win_length=f.win_length,
                               window=window, center=True, return_complex=True)  # (G, F, T)
             spec = torch.view_as_real(spec).transpose(1, 2)  # (G, T, F, 2), as ESPnet's Stft
-            pad = frame_ids[None, :] >= n_frames[start:end, None]  # (G, T)
-            if bool(pad.any()):
-                spec = spec.masked_fill(pad[:, :, None, None], 0.0)
-            amp = torch.sqrt(torch.clamp(spec[..., 0] ** 2 + spec[..., 1] ** 2, min=1.0e-10))
+            power = spec[..., 0] ** 2
+            amp = power.add_(spec[..., 1] ** 2).clamp_(min=1.0e-10).sqrt_()  # in place: no new pages
             mel = torch.clamp(torch.matmul(amp, melmat), min=1e-10).log10_()
-            out[start:end] = mel.masked_fill_(pad[:, :, None], 0.0) if bool(pad.any()) else mel
+            # frames past a length: ESPnet zeroes their spectrum, then their log-mel; only the latter shows
+            pad = frame_ids[None, :] >= n_frames[start:end, None]  # (G, T)
+            out[start:end] = mel.masked_fill_(pad[:, :, None], 0.0)
         return out, n_frames
 
     @torch.no_grad()
@@ -191,27 +221,31 @@ class DMelTokenizer(torch.nn.Module):
 
         Values are clipped to the table's range first (so +inf lands in the top bin); distances are
         taken in float32 with the first centre winning ties, exactly as the published package
-        (an argmin over all 2^K centres). Computed as: a binary search among the midpoints of
-        adjacent centres gives the bin up to float rounding at a midpoint, then the float32
-        distances to that bin and its two neighbours decide, first centre winning ties.
+        (an argmin over all 2^K centres). Computed as one binary search among the float32 values
+        where that argmin moves from one bin to the next (``decision_thresholds``).
         """
-        table = self.bin_table  # (C, N)
-        n_bins = table.shape[1]
+        thresholds, shared = self._decision_thresholds()
+        table = self.bin_table
+        if shared:  # one row for every channel (the published table): search the values as they lie
+            x = mel.float().clamp(float(table[0, 0]), float(table[0, -1])).contiguous()
+            return torch.bucketize(x, thresholds[0], right=True)
         flat = mel.reshape(-1, self.n_mels).float()
-        flat = torch.maximum(torch.minimum(flat, table[:, -1]), table[:, 0])
-        x = flat.t().contiguous()  # (C, F): one sorted row of midpoints per channel
-        mids = (table[:, :-1] + table[:, 1:]) * 0.5
-        mid = torch.searchsorted(mids, x)  # (C, F) in [0, N - 1]
-        lo, hi = (mid - 1).clamp_(min=0), (mid + 1).clamp_(max=n_bins - 1)
+        x = torch.maximum(torch.minimum(flat, table[:, -1]), table[:, 0]).t().contiguous()  # (C, F)
+        return torch.searchsorted(thresholds, x, right=True).t().reshape(mel.shape)
 
-        def dist(idx):
-            return (x - torch.gather(table, 1, idx)).abs_()
+    def _apply(self, fn, *args, **kwargs):
+        self._thresholds = None  # dtype / device changes: recompute
+        return super()._apply(fn, *args, **kwargs)
 
-        d_lo, d_mid, d_hi = dist(lo), dist(mid), dist(hi)
-        closer = d_mid < d_lo  # strict: on a tie the lower index wins, as in argmin
-        best = torch.where(closer, mid, lo)
-        best = torch.where(d_hi < torch.where(closer, d_mid, d_lo), hi, best)
-        return best.t().reshape(mel.shape)
+    def _decision_thresholds(self) -> Tuple[torch.Tensor, bool]:
+        """Thresholds of the current bin table (rebuilt when the table changes, e.g. on loading a
+        checkpoint) and whether every channel has the same row."""
+        table = self.bin_table
+        key = (table.data_ptr(), table._version)
+        if getattr(self, "_thresholds", None) is None or self._thresholds[0] != key:
+            thr = torch.from_numpy(decision_thresholds(table.cpu().numpy())).to(table.device)
+            self._thresholds = (key, thr, bool((table == table[:1]).all()))
+        return self._thresholds[1], self._thresholds[2]
 
     def decode(self, tokens: torch.Tensor) -> torch.Tensor:
         """Eq 5: tokens (..., n_mels) long -> log10 mel (..., n_mels). Special ids give the lowest centre."""

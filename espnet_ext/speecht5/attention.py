@@ -55,6 +55,10 @@ class MultiheadAttention(nn.Module):
         qkv = F.linear(x, w, b).view(b_, u, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
         return qkv[0], qkv[1], qkv[2]
 
+    def _apply(self, fn, *args, **kwargs):
+        self._fused_cache = {}  # dtype / device changes: rebuild the fused projections
+        return super()._apply(fn, *args, **kwargs)
+
     def _fused(self, names: tuple[str, ...]) -> tuple[torch.Tensor, torch.Tensor]:
         """Concatenated weights and biases of the named projections, rebuilt whenever a parameter
         changes (in-place updates bump its version; moves change its storage)."""

@@ -74,21 +74,32 @@ class DecoderCache:
     def reorder_(self, index: torch.Tensor) -> None:
         """In place: batch row i becomes row index[i] (index (B,) long, same batch size).
 
-        Writes into the buffers of the previous reorder instead of allocating new ones (large
-        fresh allocations cost page faults at every beam-search step).
+        Copies only the filled positions, not the whole capacity. When few rows change (most
+        hypotheses extend themselves), only those are rewritten in place; otherwise every row is
+        gathered into the buffers of the previous reorder (reused: large fresh allocations cost
+        page faults at every beam-search step).
         """
         n = len(self.self_k)
-        if len(self._spare) != 2 * n:
-            self._spare = [None] * (2 * n)
-        for i, bufs in enumerate((self.self_k, self.self_v)):
-            for layer, buf in enumerate(bufs):
-                if buf is None:
-                    continue
-                spare = self._spare[i * n + layer]
-                if spare is None or spare.shape != buf.shape:
-                    spare = torch.empty_like(buf)
-                torch.index_select(buf, 0, index, out=spare)
-                self._spare[i * n + layer], bufs[layer] = buf, spare
+        used = self.length  # only the filled positions: the rest of the capacity is garbage
+        moved = torch.nonzero(index != torch.arange(index.numel(), device=index.device)).view(-1)
+        if moved.numel() * 2 <= index.numel():  # rewrite the moved rows (their sources read first)
+            src = index[moved]
+            for bufs in (self.self_k, self.self_v):
+                for buf in bufs:
+                    if buf is not None and moved.numel():
+                        buf[:, :, :used].index_copy_(0, moved, buf[:, :, :used].index_select(0, src))
+        else:
+            if len(self._spare) != 2 * n:
+                self._spare = [None] * (2 * n)
+            for i, bufs in enumerate((self.self_k, self.self_v)):
+                for layer, buf in enumerate(bufs):
+                    if buf is None:
+                        continue
+                    spare = self._spare[i * n + layer]
+                    if spare is None or spare.shape != buf.shape:
+                        spare = torch.empty_like(buf)
+                    torch.index_select(buf[:, :, :used], 0, index, out=spare[:, :, :used])
+                    self._spare[i * n + layer], bufs[layer] = buf, spare
         if not self.share_cross:
             self.cross_k = [None if t is None else t.index_select(0, index) for t in self.cross_k]
             self.cross_v = [None if t is None else t.index_select(0, index) for t in self.cross_v]

@@ -53,11 +53,6 @@ class SpeechT5(nn.Module):
         """wav (B, S) 16 kHz samples, wav_lengths (B,) -> x (B, T, D), pad_mask (B, T); T ~ S / 320."""
         return self.speech_encoder_prenet(wav, wav_lengths)
 
-    def encoder_prenet_speech_separately(self, wavs: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inference on a list of (S_i,) waveforms: each through the conv extractor alone, then
-        batched (see SpeechEncoderPrenet.forward_separately) -> x (B, T, D), pad_mask (B, T)."""
-        return self.speech_encoder_prenet.forward_separately(wavs)
-
     def encoder_prenet_text(self, tokens: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """tokens (B, L) long (any value past `lengths`, e.g. -1), lengths (B,) -> x (B, L, D), pad_mask (B, L)."""
         pad_mask = lengths_to_pad_mask(lengths, tokens.size(1))

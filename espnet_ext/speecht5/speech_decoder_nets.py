@@ -27,6 +27,7 @@ class SpeechDecoderPrenet(nn.Module):
         self.final_layer = nn.Linear(sizes[-1], cfg.d_model)
         self.encode_positions = ScaledPositionalEncoding(cfg.d_model, cfg.positional_dropout, cfg.max_speech_positions)
         self.speaker_embeds_layer = nn.Linear(cfg.spk_embed_dim + cfg.d_model, cfg.d_model)
+        self._speaker_cache = None  # inference only: (embeddings, versions, speaker term)
 
     def forward(self, prev_mel: torch.Tensor, spembs: torch.Tensor | None = None, offset: int = 0) -> torch.Tensor:
         """prev_mel (B, U, n_mels), spembs (B, spk_embed_dim) or None; offset = first frame's position."""
@@ -35,10 +36,32 @@ class SpeechDecoderPrenet(nn.Module):
         for layer in self.layers:
             x = F.dropout(F.relu(layer(x)), self.p, training=apply_dropout)
         x = self.encode_positions(self.final_layer(x), offset)
-        if spembs is not None:
+        if spembs is None:
+            return x
+        if torch.is_grad_enabled():
             spk = F.normalize(spembs).unsqueeze(1).expand(-1, x.size(1), -1)
-            x = F.relu(self.speaker_embeds_layer(torch.cat([x, spk.to(x.dtype)], dim=-1)))
-        return x
+            return F.relu(self.speaker_embeds_layer(torch.cat([x, spk.to(x.dtype)], dim=-1)))
+        # inference: W [x; s] + b = W_x x + (W_s s + b), the speaker part made once per utterance
+        # batch (autoregressive synthesis calls this every step with the same embeddings)
+        d = x.size(-1)
+        weight = self.speaker_embeds_layer.weight
+        return F.relu(F.linear(x, weight[:, :d]) + self._speaker_term(spembs)[:, None].to(x.dtype))
+
+    def _speaker_term(self, spembs: torch.Tensor) -> torch.Tensor:
+        """(B, spk_embed_dim) -> W_s normalize(s) + b (B, D), kept while the same embedding tensor
+        (the cache holds it, so no other tensor can take its place) and weights come back."""
+        layer = self.speaker_embeds_layer
+        versions = (spembs._version, layer.weight._version, layer.bias._version)
+        cached = self._speaker_cache
+        if cached is None or cached[0] is not spembs or cached[1] != versions:
+            d = layer.weight.size(0)
+            term = F.linear(F.normalize(spembs).to(layer.weight.dtype), layer.weight[:, d:], layer.bias)
+            cached = self._speaker_cache = (spembs, versions, term)
+        return cached[2]
+
+    def _apply(self, fn, *args, **kwargs):
+        self._speaker_cache = None  # dtype / device changes: recompute
+        return super()._apply(fn, *args, **kwargs)
 
 
 class PostnetLayer(nn.Module):

@@ -189,18 +189,24 @@ class ESPnetSTTATTSModel(AbsESPnetModel):
         """Encode speech (B, S) samples or tokens (B, L) for ``task``.
 
         ``speech`` may also be a list of (S_i,) waveforms (inference on a batch of utterances):
-        each then goes through the conv feature extractor alone, so that every utterance is
-        encoded as it would be on its own (``speech_lengths`` is not needed).
+        each is then encoded alone and the outputs padded into one batch, so that every utterance
+        gets the encoding it gets on its own (a padded batch would not: the speech pre-net's
+        GroupNorm spans the padding) and no frame is computed for padding (``speech_lengths`` is
+        not needed).
 
         Returns:
             enc (B, T, D) the encoder output (what CTC reads), pad_mask (B, T) True = padding,
             memory (B, T, D) what the decoder attends to (enc after task fusion).
         """
+        if isinstance(speech, (list, tuple)):
+            return _padded_batch([self._encode(task, w.view(1, -1), torch.tensor([w.numel()], device=w.device))
+                                  for w in speech])
+        return self._encode(task, speech, speech_lengths, tokens, token_lengths)
+
+    def _encode(self, task, speech=None, speech_lengths=None, tokens=None, token_lengths=None):
         bb = self.backbone
         if tokens is not None:
             x, pad_mask = bb.encoder_prenet_text(tokens, token_lengths)
-        elif isinstance(speech, (list, tuple)):
-            x, pad_mask = bb.encoder_prenet_speech_separately(list(speech))
         else:
             x, pad_mask = bb.encoder_prenet_speech(speech, speech_lengths)
         task_id = TASKS.index(task)
@@ -442,6 +448,15 @@ def _restore_running_stats(saved: list) -> None:
     # -mode backward reads the batch statistics, not these, so the gradients stay the same)
     for buf, copy in saved:
         buf.data.copy_(copy)
+
+
+def _padded_batch(encoded: Sequence[Tuple[torch.Tensor, torch.Tensor, torch.Tensor]]):
+    """Per-utterance (enc (1, T_i, D), pad_mask (1, T_i), memory (1, T_i, D)) -> one padded batch."""
+    lengths = [int((~pad[0]).sum()) for _, pad, _ in encoded]
+    enc = torch.nn.utils.rnn.pad_sequence([e[0, :n] for (e, _, _), n in zip(encoded, lengths)], batch_first=True)
+    memory = torch.nn.utils.rnn.pad_sequence([m[0, :n] for (_, _, m), n in zip(encoded, lengths)], batch_first=True)
+    pad_mask = torch.arange(enc.size(1), device=enc.device)[None, :] >= torch.tensor(lengths, device=enc.device)[:, None]
+    return enc, pad_mask, memory
 
 
 def _rows(idx: torch.Tensor, x: Optional[torch.Tensor]) -> Optional[torch.Tensor]:

@@ -27,7 +27,7 @@ TINY_JUDGE = ("--max_epoch 1 --num_iters_per_epoch 2 --use_matplotlib false "
               "--encoder_conf output_size=32 --encoder_conf linear_units=64 "
               "--encoder_conf num_blocks=1 --decoder_conf linear_units=64 --decoder_conf num_blocks=1")
 ARGS = ["--train_config", "conf/dmel_mini.yaml", "--jobs", "tts joint", "--train_args", TINY_LM,
-        "--judge_args", TINY_JUDGE,
+        "--judge_args", TINY_JUDGE, "--judge_opts", "beam_size=2",
         "--inference_nj", "1", "--tts_inference_args", "--tts_maxlenratio 2"]
 EXP = "exp/dmel_dmel_mini"
 TEST_ASR, TEST_TTS = "test_asr_test_clean", "test_tts_test_clean"
@@ -122,7 +122,7 @@ NUMBER = re.compile(r"^\d+(\.\d+)?$")
 def test_results_md_has_asr_tts_and_reconstruction_tables_with_numbers(recipe):
     d, _, _ = recipe
     results = (d / EXP / "RESULTS.md").read_text()
-    assert "judge ASR for TTS and reconstruction: espnet:judge_asr_dmel_mini" in results
+    assert "judge ASR for TTS and reconstruction: espnet:judge_asr_dmel_mini (decoding: beam_size=2)" in results
     asr = _table_rows(results, "## ASR")
     assert [(r[0], r[1], r[2]) for r in asr] == [("joint", TEST_ASR, "2")]
     assert all(NUMBER.match(c) for r in asr for c in r[3:5])

@@ -39,12 +39,14 @@ judge_config=""; judge_args=""; train_judge=true
 inference_model=valid.loss.ave.pth; inference_tag=default
 asr_inference_args=""; tts_inference_args=""
 vocoder_file=""; judge_model=""
+judge_opts=""                  # decoding options of the judge, KEY=VALUE ... (e.g. "beam_size=5"); default: its own
 compare_tts=""                 # LABEL=<score.json> of another system's TTS set (e.g. STTATTS) for RESULTS.md
 __declared_options=(stage stop_stage skip_data_prep skip_train skip_eval skip_packing ngpu nj inference_nj
   dumpdir expdir python local_data_opts lang train_set valid_set test_sets recon_sets fs min_wav_duration
   max_wav_duration spk_embed_kind spk_model_dir bin_table recon_frame_rates recon_max_utts tag train_config train_args
   resume jobs asr_train_args tts_train_args joint_train_args judge_config judge_args train_judge
-  inference_model inference_tag asr_inference_args tts_inference_args vocoder_file judge_model compare_tts)
+  inference_model inference_tag asr_inference_args tts_inference_args vocoder_file judge_model judge_opts
+  compare_tts)
 help_message="Usage: $0 --train_config conf/dmel_mini.yaml --test_sets 'test_asr test_tts' [options]
 Stages: 1 data prep, 2 format audio, 3 d-vectors + dMel tokens, 4 tokens + stats, 5 train,
 6 inference, 7 scoring + reconstruction check, 8 packing. Rerun any range with --stage N --stop_stage M."

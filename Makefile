@@ -15,4 +15,4 @@ demo: install
 	bash egs2/librispeech/sttatts1/demo.sh
 
 clean-demo:
-	rm -rf egs2/librispeech/sttatts1/{corpora,data,dump,exp}
+	cd egs2/librispeech/sttatts1 && rm -rf corpora data dump exp

@@ -35,7 +35,6 @@ from typing import Dict, List, Optional
 import kaldiio
 import numpy as np
 import torch
-import yaml
 
 from espnet_ext.bin.dmel_reconstruction import copy_synthesis, load_tokens, markdown_table, reconstruction_check
 from espnet_ext.bin.score_sttatts import FS, LENGTH_TOLERANCE, judge_cer, read_wavs, score_asr, set_task
@@ -119,17 +118,6 @@ def read_compare(spec: str) -> dict:
     return row
 
 
-def judge_options(pairs: List[str]) -> dict:
-    """["beam_size=5", "ctc_weight=0.3"] -> {"beam_size": 5, "ctc_weight": 0.3} (values read as YAML)."""
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep:
-            raise SystemExit(f"--judge_opts {pair!r}: expected KEY=VALUE")
-        out[key] = yaml.safe_load(value)
-    return out
-
-
 # -- RESULTS.md ---------------------------------------------------------------------------------
 def _f(value, spec=".1f") -> str:
     return "-" if value is None else format(value, spec)
@@ -209,7 +197,7 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     judge = None
     if args.judge:
-        from espnet_ext.evaluation.judge import build_judge
+        from espnet_ext.evaluation.judge import build_judge, judge_options
 
         judge = build_judge(args.judge, **judge_options(args.judge_opts))
     judge_name = judge.name if judge is not None else ""

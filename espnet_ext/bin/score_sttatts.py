@@ -18,6 +18,7 @@ Figures go to ``<exp_dir>/images/``; per-set numbers to ``<decode_dir>/<set>/sco
 import argparse
 import json
 import logging
+import shlex
 import sys
 from pathlib import Path
 
@@ -77,7 +78,14 @@ def judge_cer(judge, wavs: dict, refs: dict, lang: str) -> dict:
     return {"cer": score.cer.percent, "wer": score.wer.percent, "judge": score.judge}
 
 
-def score_speech(task: str, dump: Path, decode: Path, lang: str, judge, images: Path, name: str) -> dict:
+def copy_synthesis(target: dict, vocoder_file) -> dict:
+    """{utt: recording} -> {utt: the recording's reference mel through the vocoder} (None: Griffin-Lim)."""
+    vocoder, mel = load_vocoder(vocoder_file), MelConfig()
+    return {k: vocoder(log_mel(w, mel)) for k, w in target.items()}
+
+
+def score_speech(task: str, dump: Path, decode: Path, lang: str, judge, images: Path, name: str,
+                 vocoder_file=None) -> dict:
     gen = {k: np.pad(w, (0, max(0, MIN_SAMPLES - len(w)))) for k, w in read_wavs(decode / "wav.scp").items()}
     refs = read_kv(dump / "text")
     target_scp = dump / ("tgt_wav.scp" if task == "vc" else "wav.scp")
@@ -87,10 +95,12 @@ def score_speech(task: str, dump: Path, decode: Path, lang: str, judge, images: 
         out["judge_synth"] = judge_cer(judge, gen, refs, lang)
         if task == "tts":
             out["judge_real"] = judge_cer(judge, target, refs, lang)
-            mel = MelConfig()
-            griffin_lim = load_vocoder(None)
-            copy = {k: griffin_lim(log_mel(w, mel)) for k, w in target.items()}
-            out["judge_gl_copy"] = judge_cer(judge, copy, refs, lang)
+            copies = {"gl": copy_synthesis(target, None)}
+            if vocoder_file:
+                copies["vocoder"] = copy_synthesis(target, vocoder_file)
+            for kind, copy in copies.items():
+                out[f"judge_{kind}_copy"] = judge_cer(judge, copy, refs, lang)
+                out[f"mcd_{kind}_copy_db"] = float(np.mean([mel_cepstral_distortion(target[k], copy[k]).mcd for k in copy]))
     shapes = {k: int(v.split(",")[0]) for k, v in read_kv(decode / "speech_shape").items()}
     ratios = {k: shapes[k] / max(1, len(target[k]) // MelConfig().hop_length + 1) for k in gen}
     out["length_ratio_mean"] = float(np.mean(list(ratios.values())))
@@ -126,7 +136,7 @@ def plot_examples(decode: Path, target: dict, images: Path, name: str) -> None:
 def write_results(path: Path, args, results: dict, judge_name: str, images: Path) -> None:
     lines = [f"# RESULTS: {Path(args.exp_dir).name}", ""]
     lines += [f"- command: `{args.command}`" if args.command else "- command: (not recorded)"]
-    lines += [f"- scoring: `python -m espnet_ext.bin.score_sttatts {' '.join(sys.argv[1:])}`"]
+    lines += [f"- scoring: `python -m espnet_ext.bin.score_sttatts {shlex.join(sys.argv[1:])}`"]
     lines += [f"- judge ASR for TTS/VC: {judge_name or 'none given (no intelligibility figures)'}", ""]
     asr = {k: v for k, v in results.items() if v["task"] == "asr"}
     if asr:
@@ -143,14 +153,14 @@ def write_results(path: Path, args, results: dict, judge_name: str, images: Path
         lines += [f"## {title}", ""]
         if task == "tts":
             head = ["set", "utts", "judge CER % synth", "judge CER % real audio", "judge CER % GL copy-synth",
-                    "stop fired %", "length within ±15 %", "mean length ratio", "MCD-DTW dB", "spk sim to ref"]
+                    "judge CER % vocoder copy-synth", "stop fired %", "length within ±15 %", "mean length ratio", "MCD-DTW dB", "spk sim to ref"]
         else:
             head = ["set", "utts", "judge CER % converted", "spk sim to target", "spk sim to source", "MCD-DTW dB to target"]
         lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for name, r in rows.items():
             cer = lambda key: f"{r[key]['cer']:.1f}" if key in r else "-"  # noqa: E731
             if task == "tts":
-                cells = [name, r["utts"], cer("judge_synth"), cer("judge_real"), cer("judge_gl_copy"),
+                cells = [name, r["utts"], cer("judge_synth"), cer("judge_real"), cer("judge_gl_copy"), cer("judge_vocoder_copy"),
                          f"{r['stop_fired_pct']:.1f}" if "stop_fired_pct" in r else "-",
                          f"{r['length_within_15pct']:.1f}", f"{r['length_ratio_mean']:.2f}",
                          f"{r['mcd_dtw_db']:.2f}", f"{r['spk_sim_target']:.3f}"]
@@ -159,6 +169,15 @@ def write_results(path: Path, args, results: dict, judge_name: str, images: Path
                          f"{r['spk_sim_source']:.3f}", f"{r['mcd_dtw_db']:.2f}"]
             lines.append("| " + " | ".join(str(c) for c in cells) + " |")
         lines.append("")
+        copies = [(name, kind, r) for name, r in rows.items() for kind in ("gl", "vocoder") if f"mcd_{kind}_copy_db" in r]
+        if copies:
+            lines += ["Copy-synthesis: the recording's own mel through each vocoder, judged by the same judge; "
+                      "MCD-DTW is measured on the same 80-band log-mel the vocoder inverts.", "",
+                      "| set | vocoder | judge CER % | MCD-DTW dB |", "|---|---|---|---|"]
+            for name, kind, r in copies:
+                label = "Griffin-Lim" if kind == "gl" else f"`{args.vocoder_file}`"
+                lines.append(f"| {name} | {label} | {r[f'judge_{kind}_copy']['cer']:.1f} | {r[f'mcd_{kind}_copy_db']:.2f} |")
+            lines.append("")
     pngs = sorted(images.glob("*.png")) if images.exists() else []
     if pngs:
         lines += ["## Figures", ""] + [f"![{p.stem}](images/{p.name})" for p in pngs] + [""]
@@ -175,6 +194,10 @@ def get_parser():
     p.add_argument("--dump_dir", required=True, help="dump/raw: reference text and audio per set")
     p.add_argument("--test_sets", nargs="+", required=True)
     p.add_argument("--judge", default="", help="judge ASR (espnet_ext.evaluation.judge.build_judge spec)")
+    p.add_argument("--vocoder_file", default=None,
+                   help="the vocoder of the synthesis: its copy-synthesis is judged beside Griffin-Lim's")
+    p.add_argument("--judge_opts", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="decoding options of the judge, e.g. beam_size=5 (default: the judge's own defaults)")
     p.add_argument("--command", default="", help="the recipe command line, recorded in RESULTS.md")
     return p
 
@@ -184,9 +207,9 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     judge = None
     if args.judge:
-        from espnet_ext.evaluation.judge import build_judge
+        from espnet_ext.evaluation.judge import build_judge, judge_options
 
-        judge = build_judge(args.judge)
+        judge = build_judge(args.judge, **judge_options(args.judge_opts))
     exp, images = Path(args.exp_dir), Path(args.exp_dir) / "images"
     results = {}
     for name in args.test_sets:
@@ -196,7 +219,7 @@ def main(argv=None) -> int:
         if task == "asr":
             r = score_asr(dump, decode, args.lang)
         else:
-            r = score_speech(task, dump, decode, args.lang, judge, images, name)
+            r = score_speech(task, dump, decode, args.lang, judge, images, name, args.vocoder_file)
         r["task"] = task
         tmp = decode / "score.json.tmp"  # score_dmel --compare_tts reads it: never half-written
         tmp.write_text(json.dumps(r, indent=2), encoding="utf-8")

@@ -35,6 +35,7 @@ class DMelLMConfig:
     n_head: int = 4
     n_embd: int = 768  # D
     ffn_mult: int = 4  # MLP hidden = ffn_mult * D
+    ffn_dim: Optional[int] = None  # MLP hidden size; overrides ffn_mult when set
     channel_embd: int = 32  # d: size of one channel's bin embedding (eq 6)
     spk_embed_dim: int = 512  # d-vector size; 0 = no speaker input
     dropout: float = 0.1
@@ -43,6 +44,10 @@ class DMelLMConfig:
     @property
     def head_dim(self) -> int:
         return self.n_embd // self.n_head
+
+    @property
+    def ffn_hidden(self) -> int:
+        return self.ffn_dim if self.ffn_dim is not None else self.ffn_mult * self.n_embd
 
 
 def rope_cos_sin(positions: torch.Tensor, head_dim: int, base: float):
@@ -138,8 +143,8 @@ class CausalSelfAttention(nn.Module):
 class MLP(nn.Module):
     def __init__(self, cfg: DMelLMConfig):
         super().__init__()
-        self.fc = nn.Linear(cfg.n_embd, cfg.ffn_mult * cfg.n_embd)
-        self.proj = nn.Linear(cfg.ffn_mult * cfg.n_embd, cfg.n_embd)
+        self.fc = nn.Linear(cfg.n_embd, cfg.ffn_hidden)
+        self.proj = nn.Linear(cfg.ffn_hidden, cfg.n_embd)
         self.drop = nn.Dropout(cfg.dropout)
 
     def forward(self, x):
@@ -232,7 +237,7 @@ class DMelLM(nn.Module):
 
 def count_parameters(cfg: DMelLMConfig) -> int:
     """Closed-form parameter count of ``DMelLM(cfg)`` (checked against built models in the tests)."""
-    D, F_ = cfg.n_embd, cfg.ffn_mult * cfg.n_embd
+    D, F_ = cfg.n_embd, cfg.ffn_hidden
     attn = D * 3 * D + 3 * D + D * D + D + 2 * 2 * cfg.head_dim
     mlp = D * F_ + F_ + F_ * D + D
     block = attn + mlp + 2 * 2 * D

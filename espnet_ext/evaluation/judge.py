@@ -13,7 +13,7 @@ Every ``JudgeScore`` carries ``judge`` (e.g. ``"whisper:small"``, ``"espnet:asr_
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, Sequence
 
 import numpy as np
 
@@ -150,6 +150,20 @@ class CallableJudge(JudgeASR):
 
     def transcribe(self, wav, fs: int) -> str:
         return self.fn(np.asarray(wav, dtype=np.float32), fs)
+
+
+def judge_options(pairs: Sequence[str]) -> dict:
+    """["beam_size=5", "ctc_weight=0.3"] -> {"beam_size": 5, "ctc_weight": 0.3} (values read as YAML):
+    the judge's decoding options as the recipes' ``--judge_opts`` give them."""
+    import yaml
+
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--judge_opts {pair!r}: expected KEY=VALUE")
+        out[key] = yaml.safe_load(value)
+    return out
 
 
 def build_judge(spec: str, **kwargs) -> JudgeASR:

@@ -9,7 +9,8 @@ import soundfile as sf
 
 from espnet_ext.bin import dmel_tokenize
 from espnet_ext.bin.dmel_reconstruction import markdown_table, mel_and_dmel, reconstruction_check
-from espnet_ext.bin.score_dmel import judge_options, read_compare, tts_lines
+from espnet_ext.bin.score_dmel import read_compare, tts_lines
+from espnet_ext.evaluation.judge import judge_options
 from espnet_ext.dmel.tokenizer import DMelTokenizer
 from espnet_ext.evaluation.judge import CallableJudge
 

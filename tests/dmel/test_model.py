@@ -131,8 +131,8 @@ def test_closed_form_count_equals_the_built_model(size):
     assert sum(p.numel() for p in lm.parameters()) == count_parameters(cfg)
 
 
-@pytest.mark.parametrize("size", ["small", "base"])
-def test_small_and_base_match_table_9_within_3_percent(size):
+@pytest.mark.parametrize("size", ["small", "base", "large"])
+def test_sizes_match_table_9_within_3_percent(size):
     lm_conf = yaml.safe_load((CONF / f"dmel_{size}.yaml").read_text())["lm_conf"]
     n = count_parameters(DMelLMConfig(text_vocab_size=CHAR_VOCAB, **lm_conf))
     assert abs(n / PAPER[size] - 1) < 0.03

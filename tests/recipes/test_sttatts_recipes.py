@@ -9,8 +9,12 @@ import json
 import subprocess
 import sys
 
+from pathlib import Path
+
 import pytest
 import soundfile as sf
+
+import espnet_ext.vocoder
 
 
 def rk(path) -> dict:
@@ -36,7 +40,11 @@ def english(tmp_path_factory, recipe_tools):
     t.synthesize(corpora, "libritts", **opts)
     t.synthesize(corpora, "cmu_arctic", num_speakers=2, utts_per_speaker=6, eval_utts_per_speaker=2)
     env = {"LIBRISPEECH": "corpora", "LIBRITTS": "corpora", "CMU_ARCTIC": "corpora"}
-    t.run(recipe, "--stage", "1", "--stop_stage", "8", "--local_data_opts", "--vc_test_prompts 2", *TINY, env=env)
+    tiny_vocoder = Path(espnet_ext.vocoder.__file__).parent / "conf/parallel_wavegan_tiny.yaml"
+    vocoder = ["--train_vocoder", "true", "--vocoder_type", "parallel_wavegan",
+               "--vocoder_args", f"--train_max_steps 2 --config {tiny_vocoder}"]
+    t.run(recipe, "--stage", "1", "--stop_stage", "8", "--local_data_opts", "--vc_test_prompts 2", *TINY, *vocoder,
+          env=env)
     return recipe, env
 
 
@@ -74,9 +82,13 @@ def test_english_results_have_every_table_with_numbers(english):
     tts = json.loads((decode / "test_tts_test_clean/score.json").read_text())
     vc = json.loads((decode / "test_vc/score.json").read_text())
     assert asr["task"] == "asr" and asr["default"]["cer"] >= 0
-    for key in ("judge_synth", "judge_real", "judge_gl_copy"):
+    for key in ("judge_synth", "judge_real", "judge_gl_copy", "judge_vocoder_copy"):
         assert tts[key]["judge"] == "espnet:judge_asr_sttatts_mini" and tts[key]["cer"] >= 0
     assert -1 <= vc["spk_sim_target"] <= 1 and -1 <= vc["spk_sim_source"] <= 1
+    # --train_vocoder true: stage 5 trained one, stages 6-7 synthesised and copy-synthesised with it
+    assert list((recipe / "exp/vocoder_parallel_wavegan").glob("checkpoint-*steps.pkl"))
+    assert tts["mcd_gl_copy_db"] >= 0 and tts["mcd_vocoder_copy_db"] >= 0
+    assert "| test_tts_test_clean | Griffin-Lim |" in results and "exp/vocoder_parallel_wavegan`" in results
     assert f"| test_asr_test_clean | 2 | default | {asr['default']['wer']:.1f} |" in results
 
 

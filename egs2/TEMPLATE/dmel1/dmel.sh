@@ -8,7 +8,7 @@
 # (every job side by side, and the reconstruction table), exp/dmel_<tag>/reconstruction/.
 set -euo pipefail
 
-cmdline="$0 $*"
+cmdline="$0$(printf " %q" "$@")"  # quoted: the line in RESULTS.md reruns as is
 log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') (${BASH_SOURCE[0]##*/}:${BASH_LINENO[0]}) $*"; }
 run() {  # every stage logs its command line
   echo "$(date '+%Y-%m-%dT%H:%M:%S') (${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}) $*"
@@ -194,14 +194,7 @@ job_shape_opts() {  # job -> the shape-file options of its training
 judge_dir="${expdir}/judge_asr_${tag}"
 judge_stats="${expdir}/judge_asr_stats_${tag}"
 judge_token_list="data/token_list/judge_char/tokens.txt"
-judge_data_opts() {  # mode set
-  echo "--$1_data_path_and_name_and_type ${dump}/$2/wav.scp,speech,sound" \
-       "--$1_data_path_and_name_and_type ${dump}/$2/text,text,text"
-}
-judge_keys() {  # set -> key file of its asr/tts utterances
-  awk '$2 == "asr" || $2 == "tts" {print $1}' "${dump}/$1/utt2category" > "${judge_stats}/$1.keys"
-  echo "${judge_stats}/$1.keys"
-}
+. "${MAIN_ROOT}/egs2/TEMPLATE/scripts/judge_asr.sh"
 
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
   log "Stage 4: token list and collect stats"
@@ -220,21 +213,7 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     write_job_shapes "${job}" train "${train_set}"
     write_job_shapes "${job}" valid "${valid_set}"
   done
-  if [ "${train_judge}" = true ]; then
-    mkdir -p "${judge_stats}"
-    awk '$2 == "asr" || $2 == "tts"' "${dump}/${train_set}/utt2category" | cut -d' ' -f1 \
-      | awk 'NR==FNR {k[$1]=1; next} ($1 in k)' - "${dump}/${train_set}/text" | cut -d' ' -f2- > "${judge_stats}/train_text"
-    run ${python} -m espnet2.bin.tokenize_text --token_type char --input "${judge_stats}/train_text" \
-      --output "${judge_token_list}" --field 1- --write_vocabulary true \
-      --add_symbol "<blank>:0" --add_symbol "<unk>:1" --add_symbol "<sos/eos>:-1"
-    # shellcheck disable=SC2046
-    run ${train_cmd} "${judge_stats}/logdir/stats.log" ${python} -m espnet2.bin.asr_train \
-      --collect_stats true --config "${judge_config:-conf/judge_asr_mini.yaml}" --use_preprocessor true --normalize none \
-      --token_type char --token_list "${judge_token_list}" --ngpu 0 \
-      $(judge_data_opts train "${train_set}") $(judge_data_opts valid "${valid_set}") \
-      --train_shape_file "$(judge_keys "${train_set}")" --valid_shape_file "$(judge_keys "${valid_set}")" \
-      --output_dir "${judge_stats}" ${judge_args}
-  fi
+  [ "${train_judge}" = true ] && judge_stage4
 fi
 
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
@@ -243,15 +222,7 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
   for job in ${jobs}; do job_shape_opts "${job}" > /dev/null; done  # fail before the judge starts
   pids=()
   if [ "${train_judge}" = true ]; then
-    log "training the judge ASR in parallel -> ${judge_dir} (log: ${judge_dir}/train.log)"
-    # shellcheck disable=SC2046
-    ${train_cmd} "${judge_dir}/train.log" ${python} -m espnet2.bin.asr_train \
-      --config "${judge_config:-conf/judge_asr_mini.yaml}" --use_preprocessor true --token_type char \
-      --token_list "${judge_token_list}" --ngpu 0 --resume "${resume}" --output_dir "${judge_dir}" \
-      $(judge_data_opts train "${train_set}") $(judge_data_opts valid "${valid_set}") \
-      --normalize_conf "stats_file=${judge_stats}/train/feats_stats.npz" \
-      --train_shape_file "${judge_stats}/train/speech_shape" --valid_shape_file "${judge_stats}/valid/speech_shape" \
-      ${judge_args} &
+    judge_train &
     pids+=($!)
   fi
   stop_judge() { for pid in "${pids[@]+"${pids[@]}"}"; do kill -- "-${pid}" "${pid}" 2>/dev/null || true; done; }
@@ -313,12 +284,8 @@ fi
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ] && [ "${skip_eval}" = false ]; then
   resolve_recon_sets
   log "Stage 7: scoring and the reconstruction check (${recon_sets:-no set}: ${recon_frame_rates} Hz) -> ${exp_root}/RESULTS.md"
-  judge_spec=""
-  if [ -n "${judge_model}" ]; then
-    judge_spec="--judge ${judge_model}"
-  elif [ -f "${judge_dir}/valid.acc.ave.pth" ]; then
-    judge_spec="--judge espnet:${judge_dir}/config.yaml,${judge_dir}/valid.acc.ave.pth"
-  else
+  judge_spec=$(judge_spec_opts)
+  if [ -z "${judge_spec}" ]; then
     log "no judge ASR (--judge_model, or ${judge_dir}/valid.acc.ave.pth from stage 5): no TTS intelligibility, no reconstruction check"
   fi
   # shellcheck disable=SC2086

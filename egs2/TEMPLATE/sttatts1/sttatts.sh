@@ -6,7 +6,7 @@
 #   4 token list + collect stats           8 pack for the ESPnet model zoo
 set -euo pipefail
 
-cmdline="$0 $*"
+cmdline="$0$(printf " %q" "$@")"  # quoted: the line in RESULTS.md reruns as is
 log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') (${BASH_SOURCE[0]##*/}:${BASH_LINENO[0]}) $*"; }
 run() {  # every stage logs its command line
   echo "$(date '+%Y-%m-%dT%H:%M:%S') (${BASH_SOURCE[1]##*/}:${BASH_LINENO[0]}) $*"
@@ -28,14 +28,16 @@ token_list_from=""   # a SpeechT5/ArTST dict.txt or spm_char.model (required wit
 # Training
 tag=""; train_config=""; train_args=""; init_model=""; resume=true
 judge_config=""; judge_args=""; train_judge=true
+train_vocoder=false; vocoder_type=hifigan; vocoder_args=""  # stage 5 also trains a vocoder -> exp/vocoder_<type>
 # Inference and scoring
 inference_config=""; inference_args=""; inference_model=valid.loss.ave.pth
 vocoder_file=""; judge_model=""
+judge_opts="beam_size=5 ctc_weight=0.3"   # decoding options of the judge ASR in stage 7 (KEY=VALUE ...)
 __declared_options=(stage stop_stage skip_data_prep skip_train skip_eval skip_packing ngpu num_nodes nj
   inference_nj gpu_inference dumpdir expdir python local_data_opts lang train_set valid_set test_sets fs
   min_wav_duration max_wav_duration spk_embed_kind spk_model_dir token_list_from tag train_config
   train_args init_model resume judge_config judge_args train_judge inference_config inference_args
-  inference_model vocoder_file judge_model)
+  inference_model vocoder_file judge_model judge_opts train_vocoder vocoder_type vocoder_args)
 help_message="Usage: $0 --train_config conf/train.yaml --test_sets 'test_asr test_tts' [options]
 Stages: 1 data prep, 2 format audio, 3 speaker embeddings, 4 tokens + stats, 5 train,
 6 inference, 7 scoring, 8 packing. Rerun any range with --stage N --stop_stage M."
@@ -90,16 +92,10 @@ sttatts_data_opts() {  # mode(train|valid) set
 }
 # The judge ASR (a plain ESPnet ASR model) trains on the real audio of the ASR and TTS utterances.
 judge_dir="${expdir}/judge_asr_${tag}"
+voc_dir="${expdir}/vocoder_${vocoder_type}"
 judge_stats="${expdir}/judge_asr_stats"
 judge_token_list="data/token_list/judge_char/tokens.txt"
-judge_data_opts() {  # mode set
-  echo "--$1_data_path_and_name_and_type ${dump}/$2/wav.scp,speech,sound" \
-       "--$1_data_path_and_name_and_type ${dump}/$2/text,text,text"
-}
-judge_keys() {  # set -> key file of its asr/tts utterances
-  awk '$2 == "asr" || $2 == "tts" {print $1}' "${dump}/$1/utt2category" > "${judge_stats}/$1.keys"
-  echo "${judge_stats}/$1.keys"
-}
+. "${MAIN_ROOT}/egs2/TEMPLATE/scripts/judge_asr.sh"
 
 if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
   log "Stage 4: token list and collect stats"
@@ -117,21 +113,7 @@ if [ "${stage}" -le 4 ] && [ "${stop_stage}" -ge 4 ]; then
     $(sttatts_data_opts train "${train_set}") $(sttatts_data_opts valid "${valid_set}") \
     --train_shape_file "${dump}/${train_set}/wav.scp" --valid_shape_file "${dump}/${valid_set}/wav.scp" \
     --output_dir "${stats_dir}" ${train_args}
-  if [ "${train_judge}" = true ]; then
-    mkdir -p "${judge_stats}"
-    awk '$2 == "asr" || $2 == "tts"' "${dump}/${train_set}/utt2category" | cut -d' ' -f1 \
-      | awk 'NR==FNR {k[$1]=1; next} ($1 in k)' - "${dump}/${train_set}/text" | cut -d' ' -f2- > "${judge_stats}/train_text"
-    run ${python} -m espnet2.bin.tokenize_text --token_type char --input "${judge_stats}/train_text" \
-      --output "${judge_token_list}" --field 1- --write_vocabulary true \
-      --add_symbol "<blank>:0" --add_symbol "<unk>:1" --add_symbol "<sos/eos>:-1"
-    # shellcheck disable=SC2046
-    run ${train_cmd} "${judge_stats}/logdir/stats.log" ${python} -m espnet2.bin.asr_train \
-      --collect_stats true --config "${judge_config:-conf/judge_asr_mini.yaml}" --use_preprocessor true --normalize none \
-      --token_type char --token_list "${judge_token_list}" --ngpu 0 \
-      $(judge_data_opts train "${train_set}") $(judge_data_opts valid "${valid_set}") \
-      --train_shape_file "$(judge_keys "${train_set}")" --valid_shape_file "$(judge_keys "${valid_set}")" \
-      --output_dir "${judge_stats}" ${judge_args}
-  fi
+  [ "${train_judge}" = true ] && judge_stage4
 fi
 
 if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
@@ -140,15 +122,16 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
   [ -n "${init_model}" ] && init_opts="--init_param ${init_model}"
   pids=()
   if [ "${train_judge}" = true ]; then
-    log "training the judge ASR in parallel -> ${judge_dir} (log: ${judge_dir}/train.log)"
-    # shellcheck disable=SC2046
-    ${train_cmd} "${judge_dir}/train.log" ${python} -m espnet2.bin.asr_train \
-      --config "${judge_config:-conf/judge_asr_mini.yaml}" --use_preprocessor true --token_type char \
-      --token_list "${judge_token_list}" --ngpu 0 --resume "${resume}" --output_dir "${judge_dir}" \
-      $(judge_data_opts train "${train_set}") $(judge_data_opts valid "${valid_set}") \
-      --normalize_conf "stats_file=${judge_stats}/train/feats_stats.npz" \
-      --train_shape_file "${judge_stats}/train/speech_shape" --valid_shape_file "${judge_stats}/valid/speech_shape" \
-      ${judge_args} &
+    judge_train &
+    pids+=($!)
+  fi
+  if [ "${train_vocoder}" = true ]; then
+    log "training a ${vocoder_type} vocoder in parallel -> ${voc_dir} (log: ${voc_dir}/train.log)"
+    mkdir -p "${voc_dir}"
+    # shellcheck disable=SC2086
+    ${train_cmd} "${voc_dir}/train.log" ${python} -m espnet_ext.bin.train_vocoder --vocoder_type "${vocoder_type}" \
+      --train_data_dir "${dump}/${train_set}" --valid_data_dir "${dump}/${valid_set}" --outdir "${voc_dir}" \
+      ${vocoder_args} &
     pids+=($!)
   fi
   # shellcheck disable=SC2046
@@ -163,11 +146,15 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
       exit 1
     }
   for pid in "${pids[@]+"${pids[@]}"}"; do
-    wait "${pid}" || { log "judge ASR training failed, see ${judge_dir}/train.log"; exit 1; }
+    wait "${pid}" || { log "judge ASR / vocoder training failed, see ${judge_dir}/train.log and ${voc_dir}/train.log"; exit 1; }
   done
 fi
 
+# a vocoder trained by stage 5 synthesises stages 6-7 unless --vocoder_file names another one
+[ -z "${vocoder_file}" ] && [ "${train_vocoder}" = true ] && vocoder_file="${voc_dir}"
+# one decode dir per (decoding config, model, vocoder): a rerun with another vocoder keeps the others
 decode_dir="${exp_dir}/decode_$(basename "${inference_config:-default}" .yaml)_${inference_model%.pth}"
+[ -n "${vocoder_file}" ] && decode_dir+="_$(basename "${vocoder_file%/}" | sed 's/\.[^.]*$//')"
 set_task() { head -n 1 "${dump}/$1/utt2category" | cut -d' ' -f2; }
 
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ] && [ "${skip_eval}" = false ]; then
@@ -199,15 +186,11 @@ fi
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ] && [ "${skip_eval}" = false ]; then
   log "Stage 7: scoring -> ${exp_dir}/RESULTS.md"
-  judge_opts=""
-  if [ -n "${judge_model}" ]; then
-    judge_opts="--judge ${judge_model}"
-  elif [ -f "${judge_dir}/valid.acc.ave.pth" ]; then
-    judge_opts="--judge espnet:${judge_dir}/config.yaml,${judge_dir}/valid.acc.ave.pth"
-  fi
+  judge_spec=$(judge_spec_opts)
   # shellcheck disable=SC2086
   run ${python} -m espnet_ext.bin.score_sttatts --lang "${lang}" --exp_dir "${exp_dir}" --decode_dir "${decode_dir}" \
-    --dump_dir "${dump}" --test_sets ${test_sets} ${judge_opts} --command "${cmdline}"
+    --dump_dir "${dump}" --test_sets ${test_sets} ${judge_spec} ${judge_opts:+--judge_opts ${judge_opts}} \
+    ${vocoder_file:+--vocoder_file "${vocoder_file}"} --command "${cmdline}"
   cat "${exp_dir}/RESULTS.md"
 fi
 

@@ -8,12 +8,8 @@ cd "$(dirname "$0")"
 
 corpora=corpora
 log() { echo "$(date '+%Y-%m-%dT%H:%M:%S') [demo] $*"; }
-synth() { log "make_mini_corpus $*"; python -m espnet_ext.bin.make_mini_corpus --lang en --out "${corpora}" --nj 2 "$@"; }
-
 start=$(date +%s)
-synth --layout librispeech --splits train-clean-100 dev-clean test-clean --num_speakers 12 --utts_per_speaker 100
-synth --layout libritts --splits train-clean-100 dev-clean test-clean --num_speakers 10 --utts_per_speaker 80
-log "corpora ready in $(( $(date +%s) - start )) s"
+"${MAIN_ROOT}/egs2/TEMPLATE/scripts/demo_corpora.sh" "${corpora}"
 
 export LIBRISPEECH=${corpora} LIBRITTS=${corpora}
 ./run.sh --train_config conf/dmel_mini.yaml --stage 1 --stop_stage "${DEMO_STOP_STAGE:-8}" "$@"

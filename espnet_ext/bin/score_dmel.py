@@ -39,6 +39,7 @@ import torch
 from espnet_ext.bin.dmel_reconstruction import copy_synthesis, load_tokens, markdown_table, reconstruction_check
 from espnet_ext.bin.score_sttatts import FS, LENGTH_TOLERANCE, judge_cer, read_wavs, score_asr, set_task
 from espnet_ext.corpora.data_dir import read_kv
+from espnet_ext.evaluation.judge import add_judge_arguments, judge_from_args
 from espnet_ext.evaluation.mcd import mel_cepstral_distortion
 from espnet_ext.evaluation.speaker_similarity import cosine_similarity, speaker_embedding
 from espnet_ext.vocoder import load_vocoder
@@ -183,9 +184,7 @@ def get_parser():
     p.add_argument("--recon_frame_rates", type=int, nargs="+", default=[40, 80])
     p.add_argument("--recon_max_utts", type=int, default=0,
                    help="a fixed random sample of N utterances per set; 0 = all")
-    p.add_argument("--judge", default="", help="judge ASR (espnet_ext.evaluation.judge.build_judge spec)")
-    p.add_argument("--judge_opts", nargs="*", default=[], metavar="KEY=VALUE",
-                   help="decoding options of the judge, e.g. beam_size=5 (default: the judge's own defaults)")
+    add_judge_arguments(p)
     p.add_argument("--vocoder_file", default=None, help="vocoder of the synthesis (default: Griffin-Lim)")
     p.add_argument("--compare_tts", nargs="*", default=[], help="LABEL=<score.json> rows of other systems")
     p.add_argument("--command", default="", help="the recipe command line, recorded in RESULTS.md")
@@ -195,11 +194,7 @@ def get_parser():
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    judge = None
-    if args.judge:
-        from espnet_ext.evaluation.judge import build_judge, judge_options
-
-        judge = build_judge(args.judge, **judge_options(args.judge_opts))
+    judge = judge_from_args(args)
     judge_name = judge.name if judge is not None else ""
     exp, dump_dir = Path(args.exp_dir), Path(args.dump_dir)
     tasks = {name: set_task(dump_dir / name) for name in args.test_sets}

@@ -26,6 +26,7 @@ import numpy as np
 import soundfile as sf
 
 from espnet_ext.corpora.data_dir import read_kv
+from espnet_ext.evaluation.judge import add_judge_arguments, judge_from_args
 from espnet_ext.evaluation.mcd import mel_cepstral_distortion
 from espnet_ext.evaluation.speaker_similarity import cosine_similarity, speaker_embedding
 from espnet_ext.evaluation.text_metrics import score_transcripts
@@ -193,11 +194,9 @@ def get_parser():
     p.add_argument("--decode_dir", required=True)
     p.add_argument("--dump_dir", required=True, help="dump/raw: reference text and audio per set")
     p.add_argument("--test_sets", nargs="+", required=True)
-    p.add_argument("--judge", default="", help="judge ASR (espnet_ext.evaluation.judge.build_judge spec)")
+    add_judge_arguments(p)
     p.add_argument("--vocoder_file", default=None,
                    help="the vocoder of the synthesis: its copy-synthesis is judged beside Griffin-Lim's")
-    p.add_argument("--judge_opts", nargs="*", default=[], metavar="KEY=VALUE",
-                   help="decoding options of the judge, e.g. beam_size=5 (default: the judge's own defaults)")
     p.add_argument("--command", default="", help="the recipe command line, recorded in RESULTS.md")
     return p
 
@@ -205,11 +204,7 @@ def get_parser():
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    judge = None
-    if args.judge:
-        from espnet_ext.evaluation.judge import build_judge, judge_options
-
-        judge = build_judge(args.judge, **judge_options(args.judge_opts))
+    judge = judge_from_args(args)
     exp, images = Path(args.exp_dir), Path(args.exp_dir) / "images"
     results = {}
     for name in args.test_sets:

@@ -166,6 +166,18 @@ def judge_options(pairs: Sequence[str]) -> dict:
     return out
 
 
+def add_judge_arguments(parser) -> None:
+    """``--judge`` and ``--judge_opts`` of the recipes' scorers (stage 7)."""
+    parser.add_argument("--judge", default="", help="judge ASR (espnet_ext.evaluation.judge.build_judge spec)")
+    parser.add_argument("--judge_opts", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="decoding options of the judge, e.g. beam_size=5 (default: the judge's own defaults)")
+
+
+def judge_from_args(args) -> Optional[JudgeASR]:
+    """The judge named by ``add_judge_arguments``' options, or None without ``--judge``."""
+    return build_judge(args.judge, **judge_options(args.judge_opts)) if args.judge else None
+
+
 def build_judge(spec: str, **kwargs) -> JudgeASR:
     """A judge from a recipe option:
 

@@ -100,3 +100,19 @@ def test_whisper_without_the_package_says_what_to_install(tmp_path, monkeypatch)
 def test_unknown_judge_spec():
     with pytest.raises(ValueError, match="unknown judge"):
         build_judge("espnet:only_a_config.yaml")
+
+
+def test_scorer_options_build_the_judge_with_its_decoding_options(espnet_asr):
+    import argparse
+
+    from espnet_ext.evaluation.judge import add_judge_arguments, judge_from_args
+
+    config, model, _ = espnet_asr
+    parser = argparse.ArgumentParser()
+    add_judge_arguments(parser)
+    assert judge_from_args(parser.parse_args([])) is None
+    args = parser.parse_args(["--judge", f"espnet:{config},{model}", "--judge_opts", "beam_size=3", "ctc_weight=0.4"])
+    judge = judge_from_args(args)
+    assert judge.name == "espnet:asr_tiny"
+    assert judge.speech2text.beam_search.beam_size == 3
+    assert judge.speech2text.beam_search.weights["ctc"] == 0.4

@@ -38,7 +38,7 @@ import torch
 
 from espnet_ext.bin.dmel_reconstruction import copy_synthesis, load_tokens, markdown_table, reconstruction_check
 from espnet_ext.bin.score_sttatts import FS, LENGTH_TOLERANCE, judge_cer, read_wavs, score_asr, set_task
-from espnet_ext.corpora.data_dir import read_kv
+from espnet_ext.corpora.data_dir import read_kv, write_text_atomic
 from espnet_ext.evaluation.judge import add_judge_arguments, judge_from_args
 from espnet_ext.evaluation.mcd import mel_cepstral_distortion
 from espnet_ext.evaluation.speaker_similarity import cosine_similarity, speaker_embedding
@@ -167,9 +167,7 @@ def write_results(path: Path, header: List[str], asr: List[dict], tts: List[dict
             lines += markdown_table(result) + [""]
     if figures:
         lines += ["## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures] + [""]
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, "\n".join(lines))
 
 
 def get_parser():

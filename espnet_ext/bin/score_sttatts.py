@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from espnet_ext.corpora.data_dir import read_kv
+from espnet_ext.corpora.data_dir import read_kv, write_text_atomic
 from espnet_ext.evaluation.judge import add_judge_arguments, judge_from_args
 from espnet_ext.evaluation.mcd import mel_cepstral_distortion
 from espnet_ext.evaluation.speaker_similarity import cosine_similarity, speaker_embedding
@@ -182,9 +182,7 @@ def write_results(path: Path, args, results: dict, judge_name: str, images: Path
     pngs = sorted(images.glob("*.png")) if images.exists() else []
     if pngs:
         lines += ["## Figures", ""] + [f"![{p.stem}](images/{p.name})" for p in pngs] + [""]
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("\n".join(lines), encoding="utf-8")
-    tmp.replace(path)
+    write_text_atomic(path, "\n".join(lines))
 
 
 def get_parser():
@@ -216,9 +214,7 @@ def main(argv=None) -> int:
         else:
             r = score_speech(task, dump, decode, args.lang, judge, images, name, args.vocoder_file)
         r["task"] = task
-        tmp = decode / "score.json.tmp"  # score_dmel --compare_tts reads it: never half-written
-        tmp.write_text(json.dumps(r, indent=2), encoding="utf-8")
-        tmp.replace(decode / "score.json")
+        write_text_atomic(decode / "score.json", json.dumps(r, indent=2))  # score_dmel --compare_tts reads it
         results[name] = r
     try:
         from espnet_ext.evaluation.plots import plot_training_curves

@@ -31,10 +31,16 @@ def check_utterances(utts: list, where: str = "") -> None:
             raise DataDirError(f"{where}utterance id {u.utt_id!r} does not start with its speaker {u.speaker!r}")
 
 
-def _write_lines(path: Path, lines) -> None:
+def write_text_atomic(path, text: str) -> None:
+    """Write ``text`` (UTF-8) through ``<path>.tmp`` and a rename: readers never see a half-written file."""
+    path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-    tmp.replace(path)  # readers never see a half-written file
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _write_lines(path: Path, lines) -> None:
+    write_text_atomic(path, "".join(f"{line}\n" for line in lines))
 
 
 def write_data_dir(out_dir, utts: list, extra_scp: dict = None) -> Path:

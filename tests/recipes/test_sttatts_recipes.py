@@ -87,6 +87,7 @@ def test_english_results_have_every_table_with_numbers(english):
     assert -1 <= vc["spk_sim_target"] <= 1 and -1 <= vc["spk_sim_source"] <= 1
     # --train_vocoder true: stage 5 trained one, stages 6-7 synthesised and copy-synthesised with it
     assert list((recipe / "exp/vocoder_parallel_wavegan").glob("checkpoint-*steps.pkl"))
+    assert [d.name for d in exp.glob("decode_*")] == ["decode_decode_sttatts_valid.loss.ave_vocoder_parallel_wavegan"]
     assert tts["mcd_gl_copy_db"] >= 0 and tts["mcd_vocoder_copy_db"] >= 0
     assert "| test_tts_test_clean | Griffin-Lim |" in results and "exp/vocoder_parallel_wavegan`" in results
     assert f"| test_asr_test_clean | 2 | default | {asr['default']['wer']:.1f} |" in results

@@ -56,20 +56,7 @@ all_sets="${train_set} ${valid_set} ${test_sets}"
 [ "${skip_data_prep}" = true ] && { [ "${stage}" -lt 5 ] && stage=5; }
 [ "${skip_train}" = true ] && { [ "${stage}" -eq 5 ] && stage=6; }
 
-if [ "${stage}" -le 1 ] && [ "${stop_stage}" -ge 1 ]; then
-  log "Stage 1: data preparation"
-  # shellcheck disable=SC2086
-  run local/data.sh ${local_data_opts}
-fi
-
-if [ "${stage}" -le 2 ] && [ "${stop_stage}" -ge 2 ]; then
-  log "Stage 2: format audio (${fs} Hz mono), filter (${min_wav_duration}-${max_wav_duration} s, empty text)"
-  for dset in ${all_sets}; do
-    run ${python} -m espnet_ext.bin.format_audio --in "data/${dset}" --out "${dump}/${dset}" --fs "${fs}" \
-      --min_sec "${min_wav_duration}" --max_sec "${max_wav_duration}" --nj "${nj}"
-    log "${dset}: $(wc -l < "${dump}/${dset}/dropped.txt") dropped (${dump}/${dset}/dropped.txt)"
-  done
-fi
+. "${MAIN_ROOT}/egs2/TEMPLATE/scripts/prepare_stages.sh"  # stages 1 (data prep) and 2 (format audio)
 
 if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
   log "Stage 3: speaker embeddings (${spk_embed_kind})"

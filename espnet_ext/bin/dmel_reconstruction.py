@@ -13,7 +13,9 @@ n_fft 1024, window 50 ms, hop 1/R s, 80 Slaney mels 80-7600 Hz, log10):
 - ``dMel``: the same mel discretized into 2^K bins and detokenized (eqs 4-5) -> vocoder;
 
 and the real recording. The same judge ASR transcribes every waveform: its WER / CER, MCD-DTW to
-the recording, and the mean absolute quantization error |mel - dMel| (log10 units) form the table.
+the recording (on WORLD mel cepstra, and on the 80-band mel the vocoder inverts; see
+``espnet_ext.evaluation.mcd``), and the mean absolute quantization error |mel - dMel| (log10 units)
+form the table.
 Vocoders: Griffin-Lim always, plus ``--vocoder_file`` (a trained vocoder fits one hop only; the
 other rates are listed as skipped, with the reason).
 
@@ -40,7 +42,7 @@ import yaml
 from espnet_ext.bin.score_sttatts import FS, judge_cer
 from espnet_ext.corpora.data_dir import read_kv
 from espnet_ext.dmel.tokenizer import DMelTokenizer
-from espnet_ext.evaluation.mcd import mel_cepstral_distortion
+from espnet_ext.evaluation.mcd import mean_mcd
 from espnet_ext.vocoder import load_vocoder
 
 GRIFFIN_LIM = "griffin_lim"
@@ -56,7 +58,8 @@ class Row:
     utts: int = 0
     wer: Optional[float] = None
     cer: Optional[float] = None
-    mcd_dtw_db: Optional[float] = None
+    mcd_dtw_db: Optional[float] = None  # on WORLD mel cepstra
+    mcd_mel80_dtw_db: Optional[float] = None  # on the 80-band log-mel the vocoder inverts
     quantization_error: Optional[float] = None  # mean |mel - detokenized dMel|, log10 units
     skipped: str = ""  # why this condition has no figures
 
@@ -116,7 +119,8 @@ def _scored(row: Row, judge, wavs: dict, refs: dict, real: dict, lang: str) -> R
         score = judge_cer(judge, wavs, refs, lang)
         row.cer, row.wer = score["cer"], score["wer"]
     if row.input != "ground truth":
-        row.mcd_dtw_db = float(np.mean([mel_cepstral_distortion(real[k], wavs[k]).mcd for k in wavs]))
+        row.mcd_dtw_db = mean_mcd(real, wavs, FS)
+        row.mcd_mel80_dtw_db = mean_mcd(real, wavs, FS, "mel")
     return row
 
 
@@ -180,15 +184,16 @@ def markdown_table(result: dict) -> List[str]:
     fmt = lambda v, spec: "-" if v is None else format(v, spec)  # noqa: E731
     lines = [f"Set `{result['set']}`, {result['utts']} utterances, judge `{result['judge'] or 'none'}`.", "",
              "| input | frame rate | vocoder | judge CER % | judge WER % | MCD-DTW dB to the recording "
-             "| mean abs quantization error (log10) |",
-             "|---|---|---|---|---|---|---|"]
+             "| MCD-DTW dB (80-band mel) | mean abs quantization error (log10) |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in result["rows"]:
         rate = "-" if r["frame_rate_hz"] is None else f"{r['frame_rate_hz']} Hz"
         if r["skipped"]:
-            lines.append(f"| {r['input']} | {rate} | {r['vocoder']} | skipped: {r['skipped']} | | | |")
+            lines.append(f"| {r['input']} | {rate} | {r['vocoder']} | skipped: {r['skipped']} | | | | |")
             continue
         lines.append(f"| {r['input']} | {rate} | {r['vocoder']} | {fmt(r['cer'], '.1f')} | {fmt(r['wer'], '.1f')} | "
-                     f"{fmt(r['mcd_dtw_db'], '.2f')} | {fmt(r['quantization_error'], '.3f')} |")
+                     f"{fmt(r['mcd_dtw_db'], '.2f')} | {fmt(r.get('mcd_mel80_dtw_db'), '.2f')} | "
+                     f"{fmt(r['quantization_error'], '.3f')} |")
     return lines
 
 

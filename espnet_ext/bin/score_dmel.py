@@ -13,13 +13,15 @@ Per model (``<exp_dir>/<job>/``) and test set, by the set's task (``utt2category
 - ASR (asr and joint models): WER / CER of the model's own decoding (``score_sttatts.score_asr``).
 - TTS (tts and joint models): the judge's CER / WER on the synthesized speech; the share of
   utterances that ended with the eos frame (the rest were cut at the length limit); generated /
-  recorded duration; MCD-DTW and d-vector similarity to the recording. Next to them, once per set,
-  the same judge on the real recordings and on copy-synthesis of their mel and of their dMel
-  tokens at the model's frame rate through the synthesis's vocoder: what the vocoder and the
-  discretization alone cost.
+  recorded duration; MCD-DTW (WORLD mel cepstra, ``espnet_ext.evaluation.mcd``) and d-vector
+  similarity to the recording. Next to them, once per set, the same judge on the real recordings
+  and on copy-synthesis of their mel and of their dMel tokens at the model's frame rate through
+  the synthesis's vocoder: what the vocoder and the discretization alone cost (copy-synthesis
+  also with the MCD on the 80-band mel the vocoder inverts).
 - Reconstruction check (``dmel_reconstruction``) on every ``--recon_sets`` set.
 - ``--compare_tts LABEL=<score.json>``: a TTS row of another system (e.g. STTATTS's
-  ``score_sttatts`` output on the same split), with the judge it was scored by.
+  ``score_sttatts`` output on the same split), with the judge it was scored by; its MCD only if
+  it was scored on WORLD mel cepstra too (``"mcd_analysis": "world"``).
 
 Numbers per model and set go to ``<job>/<decode_name>/<set>/score.json``; the reconstruction check
 to ``<exp_dir>/reconstruction/<set>/``; figures to ``<job>/images/`` and ``<exp_dir>/images/``.
@@ -40,7 +42,7 @@ from espnet_ext.bin.dmel_reconstruction import copy_synthesis, load_tokens, mark
 from espnet_ext.bin.score_sttatts import FS, LENGTH_TOLERANCE, judge_cer, read_wavs, score_asr, set_task
 from espnet_ext.corpora.data_dir import read_kv, write_text_atomic
 from espnet_ext.evaluation.judge import add_judge_arguments, judge_from_args
-from espnet_ext.evaluation.mcd import mel_cepstral_distortion
+from espnet_ext.evaluation.mcd import MCD_REPORT_NOTE, mean_mcd
 from espnet_ext.evaluation.speaker_similarity import cosine_similarity, speaker_embedding
 from espnet_ext.vocoder import load_vocoder
 
@@ -73,7 +75,8 @@ def tts_references(dump: Path, judge, lang: str, vocoder_file: Optional[str]) ->
     for name, discretize in (("copy_mel", False), ("copy_dmel", True)):
         wavs = copy_synthesis(real, tokenizer, vocoder, discretize, tokens)
         out[name] = judge_cer(judge, wavs, refs, lang)
-        out[name]["mcd_dtw_db"] = _mean(mel_cepstral_distortion(real[k], wavs[k]).mcd for k in wavs)
+        out[name]["mcd_dtw_db"] = mean_mcd(real, wavs, FS)
+        out[name]["mcd_mel80_dtw_db"] = mean_mcd(real, wavs, FS, "mel")
     return out
 
 
@@ -92,7 +95,8 @@ def score_tts(dump: Path, decode: Path, lang: str, judge, images: Optional[Path]
     ratios = [len(gen[k]) / max(1, len(real[k])) for k in gen]
     out["length_ratio_mean"] = _mean(ratios)
     out["length_within_15pct"] = 100.0 * float(np.mean([abs(r - 1) <= LENGTH_TOLERANCE for r in ratios]))
-    out["mcd_dtw_db"] = _mean(mel_cepstral_distortion(real[k], gen[k]).mcd for k in gen)
+    out["mcd_dtw_db"] = mean_mcd(real, gen, FS)
+    out["mcd_analysis"] = "world"
     out["spk_sim_target"] = _mean(cosine_similarity(speaker_embedding(gen[k], FS), speaker_embedding(real[k], FS))
                                   for k in gen)
     if images is not None and gen:
@@ -116,6 +120,9 @@ def read_compare(spec: str) -> dict:
     row = {"model": label, "set": Path(path).parent.name, "source": path}
     row.update({k: r[k] for k in ("utts", "judge_synth", "length_ratio_mean", "length_within_15pct", "mcd_dtw_db",
                                   "spk_sim_target") if k in r})
+    if "mcd_dtw_db" in row and r.get("mcd_analysis") != "world":
+        logging.warning("%s: MCD from the 80-band mel (scored before WORLD MCD): not compared; rescore it", path)
+        del row["mcd_dtw_db"]
     return row
 
 
@@ -130,14 +137,14 @@ def _cer(r: dict, key: str, unit: str = "cer") -> str:
 
 def tts_lines(rows: List[dict], refs: Dict[str, dict], judge_name: str) -> List[str]:
     head = ["model", "set", "utts", "judge CER %", "judge WER %", "ended with eos %", "mean length ratio",
-            "length within ±15 %", "MCD-DTW dB", "spk sim to ref"]
+            "length within ±15 %", "MCD-DTW dB", "MCD-DTW dB (80-band mel)", "spk sim to ref"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         other_judge = r.get("judge_synth", {}).get("judge", judge_name)
         model = r["model"] if other_judge == judge_name else f"{r['model']} (judge {other_judge})"
         cells = [model, r["set"], r["utts"], _cer(r, "judge_synth"), _cer(r, "judge_synth", "wer"),
                  _f(r.get("eos_pct")), _f(r.get("length_ratio_mean"), ".2f"), _f(r.get("length_within_15pct")),
-                 _f(r.get("mcd_dtw_db"), ".2f"), _f(r.get("spk_sim_target"), ".3f")]
+                 _f(r.get("mcd_dtw_db"), ".2f"), "-", _f(r.get("spk_sim_target"), ".3f")]
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     for name, ref in refs.items():
         rate, voc = f"{ref['frame_rate_hz']} Hz", ref["vocoder"]
@@ -145,7 +152,7 @@ def tts_lines(rows: List[dict], refs: Dict[str, dict], judge_name: str) -> List[
                            ("copy_dmel", f"copy-synthesis: dMel {rate} + {voc}")):
             if key in ref:
                 cells = [label, name, ref["utts"], _cer(ref, key), _cer(ref, key, "wer"), "-", "-", "-",
-                         _f(ref[key].get("mcd_dtw_db"), ".2f"), "-"]
+                         _f(ref[key].get("mcd_dtw_db"), ".2f"), _f(ref[key].get("mcd_mel80_dtw_db"), ".2f"), "-"]
                 lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return lines
 
@@ -165,6 +172,8 @@ def write_results(path: Path, header: List[str], asr: List[dict], tts: List[dict
         lines += ["## Reconstruction: mel vs dMel through the same vocoder, judged by the same judge", ""]
         for result in recon:
             lines += markdown_table(result) + [""]
+    if tts or recon:
+        lines += [MCD_REPORT_NOTE, ""]
     if figures:
         lines += ["## Figures", ""] + [f"![{Path(f).stem}]({f})" for f in figures] + [""]
     write_text_atomic(path, "\n".join(lines))

@@ -11,8 +11,10 @@ Per test set, by its task (``utt2category``):
   audio and on Griffin-Lim copy-synthesis of the reference mels (so the vocoder's share is
   visible); the share of utterances whose stop token fired; generated / reference length ratios;
   MCD with DTW against the recording; speaker similarity (d-vector cosine) to the recording.
+  Copy-synthesis is also scored with the MCD on the 80-band mel the vocoder inverts.
 - VC: the judge's CER, speaker similarity to the target recording and to the source, MCD-DTW to
   the target.
+MCD is measured on WORLD mel cepstra unless named otherwise (``espnet_ext.evaluation.mcd``).
 Figures go to ``<exp_dir>/images/``; per-set numbers to ``<decode_dir>/<set>/score.json``.
 """
 import argparse
@@ -27,7 +29,7 @@ import soundfile as sf
 
 from espnet_ext.corpora.data_dir import read_kv, write_text_atomic
 from espnet_ext.evaluation.judge import add_judge_arguments, judge_from_args
-from espnet_ext.evaluation.mcd import mel_cepstral_distortion
+from espnet_ext.evaluation.mcd import MCD_REPORT_NOTE, mean_mcd
 from espnet_ext.evaluation.speaker_similarity import cosine_similarity, speaker_embedding
 from espnet_ext.evaluation.text_metrics import score_transcripts
 from espnet_ext.text.normalize import normalize_arabic, normalize_english
@@ -101,7 +103,8 @@ def score_speech(task: str, dump: Path, decode: Path, lang: str, judge, images: 
                 copies["vocoder"] = copy_synthesis(target, vocoder_file)
             for kind, copy in copies.items():
                 out[f"judge_{kind}_copy"] = judge_cer(judge, copy, refs, lang)
-                out[f"mcd_{kind}_copy_db"] = float(np.mean([mel_cepstral_distortion(target[k], copy[k]).mcd for k in copy]))
+                out[f"mcd_{kind}_copy_db"] = mean_mcd(target, copy, FS)
+                out[f"mcd_{kind}_copy_mel80_db"] = mean_mcd(target, copy, FS, "mel")
     shapes = {k: int(v.split(",")[0]) for k, v in read_kv(decode / "speech_shape").items()}
     ratios = {k: shapes[k] / max(1, len(target[k]) // MelConfig().hop_length + 1) for k in gen}
     out["length_ratio_mean"] = float(np.mean(list(ratios.values())))
@@ -109,7 +112,8 @@ def score_speech(task: str, dump: Path, decode: Path, lang: str, judge, images: 
     if (decode / "stop_fired").exists():
         fired = read_kv(decode / "stop_fired")
         out["stop_fired_pct"] = 100.0 * float(np.mean([fired[k] == "1" for k in gen]))
-    out["mcd_dtw_db"] = float(np.mean([mel_cepstral_distortion(target[k], gen[k]).mcd for k in gen]))
+    out["mcd_dtw_db"] = mean_mcd(target, gen, FS)
+    out["mcd_analysis"] = "world"  # score_dmel --compare_tts: older score.json held the 80-band-mel MCD
     emb_gen = {k: speaker_embedding(w, FS) for k, w in gen.items()}
     out["spk_sim_target"] = float(np.mean([cosine_similarity(emb_gen[k], speaker_embedding(target[k], FS)) for k in gen]))
     if task == "vc":
@@ -132,6 +136,10 @@ def plot_examples(decode: Path, target: dict, images: Path, name: str) -> None:
         feat = att.with_name(f"{key}_feat.npy")
         if feat.exists() and key in target:
             plot_mels(np.load(feat), images / f"{name}_mel.png", reference=log_mel(target[key], MelConfig()), title=key)
+
+
+def _db(value) -> str:
+    return "-" if value is None else f"{value:.2f}"  # mean_mcd gives None for a set without utterances
 
 
 def write_results(path: Path, args, results: dict, judge_name: str, images: Path) -> None:
@@ -164,20 +172,21 @@ def write_results(path: Path, args, results: dict, judge_name: str, images: Path
                 cells = [name, r["utts"], cer("judge_synth"), cer("judge_real"), cer("judge_gl_copy"), cer("judge_vocoder_copy"),
                          f"{r['stop_fired_pct']:.1f}" if "stop_fired_pct" in r else "-",
                          f"{r['length_within_15pct']:.1f}", f"{r['length_ratio_mean']:.2f}",
-                         f"{r['mcd_dtw_db']:.2f}", f"{r['spk_sim_target']:.3f}"]
+                         _db(r["mcd_dtw_db"]), f"{r['spk_sim_target']:.3f}"]
             else:
                 cells = [name, r["utts"], cer("judge_synth"), f"{r['spk_sim_target']:.3f}",
-                         f"{r['spk_sim_source']:.3f}", f"{r['mcd_dtw_db']:.2f}"]
+                         f"{r['spk_sim_source']:.3f}", _db(r["mcd_dtw_db"])]
             lines.append("| " + " | ".join(str(c) for c in cells) + " |")
         lines.append("")
         copies = [(name, kind, r) for name, r in rows.items() for kind in ("gl", "vocoder") if f"mcd_{kind}_copy_db" in r]
         if copies:
-            lines += ["Copy-synthesis: the recording's own mel through each vocoder, judged by the same judge; "
-                      "MCD-DTW is measured on the same 80-band log-mel the vocoder inverts.", "",
-                      "| set | vocoder | judge CER % | MCD-DTW dB |", "|---|---|---|---|"]
+            lines += ["Copy-synthesis: the recording's own mel through each vocoder, judged by the same judge. "
+                      + MCD_REPORT_NOTE, "",
+                      "| set | vocoder | judge CER % | MCD-DTW dB | MCD-DTW dB (80-band mel) |", "|---|---|---|---|---|"]
             for name, kind, r in copies:
                 label = "Griffin-Lim" if kind == "gl" else f"`{args.vocoder_file}`"
-                lines.append(f"| {name} | {label} | {r[f'judge_{kind}_copy']['cer']:.1f} | {r[f'mcd_{kind}_copy_db']:.2f} |")
+                lines.append(f"| {name} | {label} | {r[f'judge_{kind}_copy']['cer']:.1f} | {_db(r[f'mcd_{kind}_copy_db'])} "
+                             f"| {_db(r[f'mcd_{kind}_copy_mel80_db'])} |")
             lines.append("")
     pngs = sorted(images.glob("*.png")) if images.exists() else []
     if pngs:

@@ -28,7 +28,7 @@ from espnet_ext.synth.voices import Speaker
 
 log = logging.getLogger("make_mini_corpus")
 STATE_DIR = ".make_mini_corpus"
-FORMAT_VERSION = 1  # bump when a layout's output changes for the same options
+FORMAT_VERSION = 2  # bump when a layout's output changes for the same options
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,25 @@ def test_librispeech_layout(corpora):
     assert all(len(ln.split("|")[0]) == 5 and len(ln.split("|")[2]) == 18 for ln in lines)  # column widths
 
 
+@pytest.mark.parametrize("layout", ["librispeech", "libritts"])
+def test_heldout_splits_do_not_depend_on_the_training_sizes(layout):
+    from espnet_ext.synth.layouts import get_layout
+
+    def heldout(**kw):
+        mod = get_layout(layout)
+        plan = mod.plan(mod.resolve(CorpusOptions(layout=layout, splits=LIBRI_SPLITS, **{**TINY, **kw})))
+        return {split: [(u.path, u.text, u.speaker) for u in plan.utterances if f"/{split}/" in u.path]
+                for split in ("train-clean-100", "dev-clean", "test-clean")}
+
+    small, big = heldout(num_speakers=2), heldout(num_speakers=9, utts_per_speaker=7)
+    assert small["test-clean"] and small["test-clean"] == big["test-clean"]
+    assert small["dev-clean"] == big["dev-clean"]
+    assert len(big["train-clean-100"]) == 63 and small["train-clean-100"] != big["train-clean-100"]
+    # a bigger held-out part keeps the smaller one's first reader
+    more = heldout(num_speakers=2, eval_num_speakers=2)["test-clean"]
+    assert more[: len(small["test-clean"])] == small["test-clean"]
+
+
 def test_libritts_layout(corpora):
     out = corpora[0]
     wavs = sorted((out / "LibriTTS").glob("*/*/*/*.wav"))

@@ -54,34 +54,54 @@ class Reader:
     chapters: tuple  # ((chapter_id, (Sentence, ...)), ...)
 
 
+# Reader and chapter ids come from one disjoint range per role, drawn from a stream of their own,
+# so a held-out split (its ids, voices and sentences) depends only on the layout, the seed and the
+# held-out sizes: a bigger training part keeps the same test set.
+READER_ID_RANGES = {"train": (19, 6000), "dev": (6000, 7500), "test": (7500, 9000)}
+CHAPTER_ID_RANGES = {"train": (1000, 200000), "dev": (200000, 250000), "test": (250000, 300000)}
+
+
+def _ids_by_split(opts, splits, roles, counts, ranges: dict, per_reader: int, what: str) -> dict:
+    """``{split: [id, ...]}``: ``per_reader * count`` distinct ids per split, every role from its own
+    range and stream (splits of one role in the order given)."""
+    out = {}
+    for role in dict.fromkeys(roles):
+        mine = [(s, c) for s, r, c in zip(splits, roles, counts) if r == role]
+        rng = random.Random(f"librivox/{opts.layout}/{opts.seed}/{what}/{role}")
+        low, high = ranges[role]
+        drawn = rng.sample(range(low, high), per_reader * sum(c for _, c in mine))
+        for split, count in mine:
+            out[split], drawn = drawn[: per_reader * count], drawn[per_reader * count:]
+    return out
+
+
 def librivox_readers(opts, default_splits: tuple) -> list:
     """Readers for every split: training splits get training voices, dev/test splits held-out
-    voices and held-out sentences; speaker and chapter ids are distinct numbers, as in LibriVox."""
+    voices and held-out sentences; speaker and chapter ids are distinct numbers, as in LibriVox.
+    A held-out split is the same whatever the training sizes are."""
     splits = tuple(opts.splits) or default_splits
     if len(set(splits)) != len(splits):
         raise ValueError(f"--splits repeats a split: {splits}")
     gen = SentenceGenerator(opts.lang, opts.seed)
     # The layout name enters every seed: a LibriSpeech and a LibriTTS corpus made with the same
     # seed have different readers and sentences (more variety for joint ASR + TTS training).
-    rng = random.Random(f"librivox/{opts.layout}/{opts.seed}")
     roles = [role_of_split(s) for s in splits]
     counts = [opts.speakers_for(r) for r in roles]
-    ids = sorted(rng.sample(range(19, 9000), sum(counts)))
-    rng.shuffle(ids)
-    chapter_ids = rng.sample(range(1000, 300000), 2 * sum(counts))
+    reader_ids = _ids_by_split(opts, splits, roles, counts, READER_ID_RANGES, 1, "readers")
+    chapter_ids = _ids_by_split(opts, splits, roles, counts, CHAPTER_ID_RANGES, 2, "chapters")
     taken, readers = [], []
     for split, role, count in zip(splits, roles, counts):
         speakers = draw_speakers(opts.lang, role, count, f"{opts.layout}/{opts.seed}", exclude=taken)
         taken.extend(speakers)
         names = english_names([s.gender for s in speakers], f"{opts.layout}/{opts.seed}/{split}")
-        for speaker, name in zip(speakers, names):
-            reader_id = ids[len(readers)]
+        for k, (speaker, name) in enumerate(zip(speakers, names)):
+            reader_id = reader_ids[split][k]
             n = opts.utts_for(role)
             sentences = gen.sentences(n, role=role, stream=f"{opts.layout}/{split}/{reader_id}")
             n_chapters = 2 if n >= 20 else 1  # LibriSpeech readers often read from two chapters
             cut = (n + 1) // 2 if n_chapters == 2 else n
             parts = (sentences[:cut], sentences[cut:])[:n_chapters]
-            chapters = tuple((chapter_ids[2 * len(readers) + i], tuple(p)) for i, p in enumerate(parts))
+            chapters = tuple((chapter_ids[split][2 * k + i], tuple(p)) for i, p in enumerate(parts))
             readers.append(Reader(reader_id, split, speaker, name, chapters))
     return readers
 

@@ -31,9 +31,9 @@ def resolve(opts):
 
 def plan(opts) -> CorpusPlan:
     readers = librivox_readers(opts, DEFAULT_SPLITS)
-    rng = random.Random(f"libritts/{opts.seed}")
     utterances, files = [], {}
     for r in readers:
+        rng = random.Random(f"libritts/{opts.seed}/{r.reader_id}")  # paragraphs: per reader
         for chapter, sentences in r.chapters:
             folder = f"{CORPUS_DIR}/{r.split}/{r.reader_id}/{chapter}"
             trans, book = [], []

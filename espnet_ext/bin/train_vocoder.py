@@ -1,12 +1,14 @@
-"""Train a HiFi-GAN or Parallel WaveGAN vocoder on the acoustic model's mel settings.
+"""Train a HiFi-GAN, Parallel WaveGAN or ISTFT vocoder on the acoustic model's mel settings.
 
     python -m espnet_ext.bin.train_vocoder --train_data_dir dump/raw/train --outdir exp/vocoder \\
         --vocoder_type hifigan [--valid_data_dir dump/raw/dev] [--config my.yaml] [--hop_length 400]
 
-Data dirs are Kaldi-style (``wav.scp``). Training runs parallel_wavegan's trainer; ``outdir`` gets
-``checkpoint-<N>steps.pkl``, ``config.yml`` and ``stats.npy``: pass the checkpoint (or ``outdir``)
-as ``--vocoder_file``. The base configs are ``espnet_ext/vocoder/conf/<vocoder_type>.yaml``;
-``--config`` overrides any of their keys.
+Data dirs are Kaldi-style (``wav.scp``). ``hifigan`` and ``parallel_wavegan`` run parallel_wavegan's
+trainer; ``outdir`` gets ``checkpoint-<N>steps.pkl``, ``config.yml`` and ``stats.npy``. ``istft``
+(ConvNeXt blocks at the frame rate + inverse STFT, the Vocos idea; fast to train on a CPU) runs our
+own loop; ``outdir`` gets ``checkpoint-<N>steps.pth`` and ``config.yaml``. Either way pass the
+checkpoint (or ``outdir``) as ``--vocoder_file``. The base configs are
+``espnet_ext/vocoder/conf/<vocoder_type>.yaml``; ``--config`` overrides any of their keys.
 """
 import argparse
 import logging
@@ -24,13 +26,15 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--train_data_dir", required=True, help="Kaldi-style data dir with wav.scp")
     p.add_argument("--valid_data_dir", default=None, help="default: hold out --n_valid training utterances")
     p.add_argument("--outdir", required=True, help="checkpoints, config.yml, stats.npy, dumped features")
-    p.add_argument("--vocoder_type", default="hifigan", choices=VOCODER_TYPES)
+    p.add_argument(
+        "--vocoder_type", default="hifigan", choices=VOCODER_TYPES, help="istft: fast to train on a CPU (see above)"
+    )
     p.add_argument("--config", default=None, help="YAML merged over the base config")
     p.add_argument("--train_max_steps", type=int, default=None, help="overrides the config's value")
     p.add_argument("--batch_size", type=int, default=None, help="overrides the config's value")
     p.add_argument("--normalize", type=str2bool, default=True, help="train on mean/std-normalised mels")
     p.add_argument("--n_valid", type=int, default=5, help="held-out utterances without --valid_data_dir")
-    p.add_argument("--resume", default=None, help="checkpoint to resume from")
+    p.add_argument("--resume", default=None, help="checkpoint to resume from (istft: also outdir, its latest)")
     add_mel_arguments(p)
     return p
 

@@ -5,6 +5,8 @@
   or its ``model.pth``; a raw Hugging Face ``SpeechT5HifiGan`` directory is converted on the fly.
 - A parallel_wavegan checkpoint ``checkpoint-<N>steps.pkl`` with ``config.yml`` beside it (as
   ``python -m espnet_ext.bin.train_vocoder`` writes), or its directory (the latest checkpoint).
+- An ISTFT vocoder checkpoint ``checkpoint-<N>steps.pth`` with ``config.yaml`` (``vocoder_type:
+  istft``) beside it (``train_vocoder --vocoder_type istft``), or its directory (the latest).
 """
 from pathlib import Path
 from typing import Optional
@@ -31,7 +33,7 @@ def load_vocoder(
     mel = MelConfig(fs, n_fft, hop_length, win_length, n_mels, fmin, fmax)
     if path is None or str(path).lower() in GRIFFIN_LIM_NAMES:
         return GriffinLimVocoder(mel)
-    from espnet_ext.vocoder import hifigan, parallel_wavegan, speecht5_hifigan
+    from espnet_ext.vocoder import hifigan, istft, parallel_wavegan, speecht5_hifigan
 
     path = Path(path)
     if path.is_file() and path.name in (hifigan.MODEL_FILE, hifigan.CONFIG_FILE):
@@ -44,13 +46,18 @@ def load_vocoder(
         generator = speecht5_hifigan.load_speecht5_hifigan(path)
         check_mel_compatible(speecht5_hifigan.implied_mel(path, generator, mel), mel, f"SpeechT5 HiFi-GAN {path}")
         return hifigan.HiFiGANVocoder(generator, mel)
+    if path.is_dir() and istft.is_istft_dir(path):
+        path = istft.latest_checkpoint(path)
+    if path.is_file() and path.suffix == ".pth" and istft.is_istft_dir(path.parent):
+        return istft.ISTFTVocoder.from_checkpoint(path, expected=mel)
     if path.is_dir() and (path / parallel_wavegan.CONFIG_FILE).is_file():
         path = parallel_wavegan.latest_checkpoint(path)
     if path.is_file() and path.suffix == ".pkl":
         return parallel_wavegan.ParallelWaveGANVocoder(path, expected=mel)
     raise ValueError(
         f"not a vocoder: {path} (expected None for Griffin-Lim, a converted HiFi-GAN directory, a "
-        "Hugging Face SpeechT5HifiGan directory, or a parallel_wavegan checkpoint .pkl with config.yml)"
+        "Hugging Face SpeechT5HifiGan directory, a parallel_wavegan checkpoint .pkl with config.yml, or an "
+        "ISTFT vocoder directory or checkpoint .pth)"
     )
 
 

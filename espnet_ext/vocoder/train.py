@@ -1,17 +1,20 @@
-"""Vocoder training with parallel_wavegan's trainer on our own mel features.
+"""Vocoder training on our own mel features: parallel_wavegan's trainer, or our ISTFT vocoder's.
 
 Steps (``train_vocoder``):
 1. features: every utterance of a Kaldi-style data dir (``wav.scp``) is read, resampled to
    ``mel.fs``, turned into the acoustic model's log10 mel (``features.log_mel``) and dumped as a
    16-bit wav padded to frames * hop samples plus a Kaldi ark of features;
-2. statistics: with ``normalize=True`` the per-channel mean / std of the training mels are saved
-   as ``stats.npy`` beside the checkpoints and the dumped features are normalised with them (the
-   generator then stores them and ``load_vocoder`` normalises its input the same way);
-3. config: a base YAML (``conf/hifigan.yaml`` or ``conf/parallel_wavegan.yaml``) + overrides, with
-   the mel settings, mel loss settings and upsampling factors made consistent with ``mel``;
+2. statistics: with ``normalize=True`` the per-channel mean / std of the training mels: for
+   parallel_wavegan saved as ``stats.npy`` beside the checkpoints and the dumped features are
+   normalised with them (the generator then stores them and ``load_vocoder`` normalises its input
+   the same way); the ISTFT generator keeps them as buffers and normalises its input itself;
+3. config: a base YAML (``conf/<vocoder_type>.yaml``) + overrides, with the mel settings (and for
+   parallel_wavegan the mel loss settings and upsampling factors) made consistent with ``mel``;
 4. training: parallel_wavegan's ``train`` entry point, in this process, writing
-   ``checkpoint-<N>steps.pkl`` and ``config.yml`` into ``out_dir`` -- what ``load_vocoder`` reads
-   -- and ``train_summary.yaml`` (data sizes, wall-clock training seconds) for RESULTS.md.
+   ``checkpoint-<N>steps.pkl`` and ``config.yml`` into ``out_dir``; or for ``istft``
+   ``istft_train.train_istft``, writing ``checkpoint-<N>steps.pth`` and ``config.yaml`` -- what
+   ``load_vocoder`` reads -- and ``train_summary.yaml`` (data sizes, wall-clock training seconds)
+   for RESULTS.md.
 """
 import copy
 import logging
@@ -27,11 +30,12 @@ import yaml
 
 from espnet_ext.audio.format import load_mono
 from espnet_ext.corpora.data_dir import read_kv
+from espnet_ext.vocoder import istft_train
 from espnet_ext.vocoder.features import MelConfig, log_mel
 from espnet_ext.vocoder.parallel_wavegan import import_parallel_wavegan, latest_checkpoint, pwg_mel_settings
 
 CONF_DIR = Path(__file__).parent / "conf"
-VOCODER_TYPES = ("hifigan", "parallel_wavegan")
+VOCODER_TYPES = ("hifigan", "parallel_wavegan", "istft")
 STATS_FILE = "stats.npy"  # rows: mean, scale (parallel_wavegan's npy stats layout)
 SUMMARY_FILE = "train_summary.yaml"  # what was trained, on how much data, in how many seconds
 MAX_UPSAMPLE_STAGES = 4
@@ -177,6 +181,22 @@ def run_parallel_wavegan_train(config_path, out_dir, train_scps, valid_scps, res
         sys.argv = saved
 
 
+def prepare_data(train_dir, out_dir: Path, valid_dir, mel: MelConfig, n_valid: int):
+    """Dump train / valid features into ``out_dir/dump`` -> (train ids, valid ids, train scps, valid scps).
+
+    Without ``valid_dir`` the last ``n_valid`` training utterances are held out.
+    """
+    train_ids = sorted(read_kv(Path(train_dir) / "wav.scp"))
+    if valid_dir is None:
+        train_ids, valid_ids = split_valid(train_ids, n_valid)
+        valid_dir = train_dir
+    else:
+        valid_ids = sorted(read_kv(Path(valid_dir) / "wav.scp"))
+    train_scps = dump_features(train_dir, out_dir / "dump" / "train", mel, train_ids)
+    valid_scps = dump_features(valid_dir, out_dir / "dump" / "valid", mel, valid_ids)
+    return train_ids, valid_ids, train_scps, valid_scps
+
+
 def train_vocoder(
     train_dir,
     out_dir,
@@ -192,35 +212,34 @@ def train_vocoder(
 
     ``config``: a YAML path or dict merged over the base config of ``vocoder_type`` (e.g.
     ``{"train_max_steps": 100000, "batch_size": 8}``). Without ``valid_dir`` the last ``n_valid``
-    training utterances are held out.
+    training utterances are held out. ``resume``: a checkpoint (for ``istft`` also a directory:
+    its latest checkpoint).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     overrides = yaml.safe_load(Path(config).read_text()) if isinstance(config, (str, Path)) else config
-    final = fit_config_to_mel(deep_update(base_config(vocoder_type), overrides or {}), mel)
-
-    train_ids = sorted(read_kv(Path(train_dir) / "wav.scp"))
-    if valid_dir is None:
-        train_ids, valid_ids = split_valid(train_ids, n_valid)
-        valid_dir = train_dir
-    else:
-        valid_ids = sorted(read_kv(Path(valid_dir) / "wav.scp"))
-    train_scps = dump_features(train_dir, out_dir / "dump" / "train", mel, train_ids)
-    valid_scps = dump_features(valid_dir, out_dir / "dump" / "valid", mel, valid_ids)
-    if normalize:
-        stats = feature_stats(train_scps[1])
-        np.save(out_dir / STATS_FILE, stats)
-        train_scps = (train_scps[0], normalize_features(train_scps[1], stats))
-        valid_scps = (valid_scps[0], normalize_features(valid_scps[1], stats))
-    elif (out_dir / STATS_FILE).exists():
-        (out_dir / STATS_FILE).unlink()  # a stale file would make load_vocoder normalise
-
-    config_path = out_dir / "train_config.yaml"
-    config_path.write_text(yaml.safe_dump(final, sort_keys=False))
+    merged = deep_update(base_config(vocoder_type), overrides or {})
+    final = istft_train.fit_config_to_mel(merged, mel) if vocoder_type == "istft" else fit_config_to_mel(merged, mel)
+    train_ids, valid_ids, train_scps, valid_scps = prepare_data(train_dir, out_dir, valid_dir, mel, n_valid)
+    stats = feature_stats(train_scps[1]) if normalize else None
     logging.info("training %s on %d utterances, validating on %d", vocoder_type, len(train_ids), len(valid_ids))
+    extra = {}  # per-trainer figures for the summary
     start = time.time()
-    run_parallel_wavegan_train(config_path, out_dir, train_scps, valid_scps, resume or "")
-    checkpoint = latest_checkpoint(out_dir)
+    if vocoder_type == "istft":
+        checkpoint, extra["valid_mel_l1"] = istft_train.train_istft(
+            final, out_dir, train_scps, valid_scps, stats, resume
+        )
+    else:
+        if normalize:
+            np.save(out_dir / STATS_FILE, stats)
+            train_scps = (train_scps[0], normalize_features(train_scps[1], stats))
+            valid_scps = (valid_scps[0], normalize_features(valid_scps[1], stats))
+        elif (out_dir / STATS_FILE).exists():
+            (out_dir / STATS_FILE).unlink()  # a stale file would make load_vocoder normalise
+        config_path = out_dir / "train_config.yaml"
+        config_path.write_text(yaml.safe_dump(final, sort_keys=False))
+        run_parallel_wavegan_train(config_path, out_dir, train_scps, valid_scps, resume or "")
+        checkpoint = latest_checkpoint(out_dir)
     summary = {
         "vocoder_type": vocoder_type,
         "checkpoint": checkpoint.name,
@@ -229,6 +248,7 @@ def train_vocoder(
         "valid_utterances": len(valid_ids),
         "normalize": normalize,
         "mel": mel.to_dict(),
+        **extra,
     }
     (out_dir / SUMMARY_FILE).write_text(yaml.safe_dump(summary, sort_keys=False))
     return checkpoint

@@ -28,7 +28,8 @@ token_list_from=""   # a SpeechT5/ArTST dict.txt or spm_char.model (required wit
 # Training
 tag=""; train_config=""; train_args=""; init_model=""; resume=true
 judge_config=""; judge_args=""; train_judge=true
-train_vocoder=false; vocoder_type=hifigan; vocoder_args=""  # stage 5 also trains a vocoder -> exp/vocoder_<type>
+# stage 5 also trains a vocoder -> exp/vocoder_<type>; types hifigan, parallel_wavegan, istft (fastest on a CPU)
+train_vocoder=false; vocoder_type=hifigan; vocoder_args=""
 # Inference and scoring
 inference_config=""; inference_args=""; inference_model=valid.loss.ave.pth
 vocoder_file=""; judge_model=""

@@ -131,16 +131,18 @@ def test_results_md_has_asr_tts_and_reconstruction_tables_with_numbers(recipe):
                         "copy-synthesis: dMel 40 Hz + griffin_lim"}
     for row in tts.values():
         assert row[1] == TEST_TTS and NUMBER.match(row[3]) and NUMBER.match(row[4])  # judge CER and WER
-    assert all(NUMBER.match(c) for c in tts["tts"][5:9]) and -1 <= float(tts["tts"][9]) <= 1
+    # eos %, length ratio, within +-15 %, MCD (WORLD); no 80-band MCD for a model's own output; spk sim
+    assert all(NUMBER.match(c) for c in tts["tts"][5:9]) and tts["tts"][9] == "-" and -1 <= float(tts["tts"][10]) <= 1
+    assert NUMBER.match(tts["copy-synthesis: dMel 40 Hz + griffin_lim"][9])  # 80-band MCD of copy-synthesis
     recon = _table_rows(results, "## Reconstruction")
     assert [(r[0], r[1], r[2]) for r in recon] == [
         ("ground truth", "-", "-"), ("mel", "40 Hz", "griffin_lim"), ("dMel", "40 Hz", "griffin_lim"),
         ("mel", "80 Hz", "griffin_lim"), ("dMel", "80 Hz", "griffin_lim")]
     assert all(NUMBER.match(r[3]) and NUMBER.match(r[4]) for r in recon)
     for row in recon[1:]:
-        assert float(row[5]) > 0  # MCD to the recording
+        assert float(row[5]) > 0 and float(row[6]) > 0  # MCD to the recording: WORLD, 80-band mel
     # Uniform bins 0.6 apart: nearest-bin error averages well under half a bin width.
-    assert all(0 < float(r[6]) < 0.3 for r in recon if r[0] == "dMel")
+    assert all(0 < float(r[7]) < 0.3 for r in recon if r[0] == "dMel")
     score = json.loads((d / EXP / "reconstruction" / TEST_ASR / "score.json").read_text())
     assert score["utts"] == 2 and score["judge"] == "espnet:judge_asr_dmel_mini"
     for job in ("tts", "joint"):

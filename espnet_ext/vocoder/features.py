@@ -52,7 +52,8 @@ def mel_from_args(args) -> MelConfig:
 
 
 @lru_cache(maxsize=8)
-def _frontend(cfg: MelConfig):
+def mel_frontend(cfg: MelConfig):
+    """ESPnet's LogMelFbank for ``cfg`` (differentiable): (wav (B, S), lengths) -> ((B, T, n_mels), lengths)."""
     from espnet2.tts.feats_extract.log_mel_fbank import LogMelFbank
 
     return LogMelFbank(
@@ -73,7 +74,7 @@ def log_mel(wav, cfg: MelConfig = MelConfig()) -> np.ndarray:
     """Waveform (S,) float at ``cfg.fs`` -> log10 mel (S // hop + 1, n_mels) float32."""
     x = torch.as_tensor(np.asarray(wav, dtype=np.float32))[None]
     with torch.no_grad():
-        feats, _ = _frontend(cfg)(x, torch.tensor([x.shape[1]]))
+        feats, _ = mel_frontend(cfg)(x, torch.tensor([x.shape[1]]))
     return feats[0].numpy().astype(np.float32)
 
 

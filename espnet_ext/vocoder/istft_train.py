@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Optional
 
 import kaldiio
-import librosa
 import numpy as np
 import soundfile as sf
 import torch
@@ -29,10 +28,9 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from espnet_ext.vocoder.features import MelConfig
+from espnet_ext.vocoder.features import MelConfig, mel_frontend
 from espnet_ext.vocoder.istft import CONFIG_FILE, VOCODER_TYPE, ISTFTGenerator, checkpoint_name, latest_checkpoint
 
-POWER_FLOOR = 1e-10  # as ESPnet's LogMelFbank: the mel loss compares exactly the acoustic model's features
 STFT_POWER_FLOOR = 1e-7  # keeps log and spectral convergence finite on digital silence
 
 
@@ -50,21 +48,17 @@ def fit_config_to_mel(config: dict, mel: MelConfig) -> dict:
 
 
 class LogMel(nn.Module):
-    """Waveform (B, S) -> log10 mel (B, n_mels, S // hop + 1), computed as ``features.log_mel`` does."""
+    """Waveform (B, S) -> log10 mel (B, n_mels, S // hop + 1): ESPnet's LogMelFbank, the features
+    the acoustic model predicts (``features.log_mel``), kept differentiable for the loss."""
 
     def __init__(self, mel: MelConfig):
         super().__init__()
-        self.mel = mel
-        # Slaney mel scale and normalisation, as ESPnet's LogMel (librosa's defaults).
-        filterbank = librosa.filters.mel(sr=mel.fs, n_fft=mel.n_fft, n_mels=mel.n_mels, fmin=mel.fmin, fmax=mel.fmax)
-        self.register_buffer("filterbank", torch.from_numpy(filterbank).float())
-        self.register_buffer("window", torch.hann_window(mel.win_length))
+        self.frontend = mel_frontend(mel)
 
     def forward(self, wav: torch.Tensor) -> torch.Tensor:
-        m = self.mel
-        spec = torch.stft(wav, m.n_fft, m.hop_length, m.win_length, self.window, center=True, return_complex=True)
-        magnitude = torch.view_as_real(spec).pow(2).sum(-1).clamp(min=POWER_FLOOR).sqrt()
-        return torch.log10((self.filterbank @ magnitude).clamp(min=POWER_FLOOR))
+        lengths = torch.full((wav.shape[0],), wav.shape[1], dtype=torch.long, device=wav.device)
+        feats, _ = self.frontend(wav, lengths)
+        return feats.transpose(1, 2)
 
 
 def stft_magnitude(wav: torch.Tensor, n_fft: int, hop_length: int, win_length: int) -> torch.Tensor:

@@ -1,4 +1,7 @@
 """The vocoder interface: a (T, n_mels) log10 mel -> a 1-D float32 waveform at ``mel.fs``."""
+import re
+from pathlib import Path
+
 import numpy as np
 import torch
 
@@ -35,3 +38,11 @@ class Vocoder:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, mel={self.mel})"
+
+
+def latest_step_checkpoint(exp_dir, suffix: str) -> Path:
+    """The ``checkpoint-<N>steps<suffix>`` with the largest N in ``exp_dir`` (both trainers' naming)."""
+    found = sorted(Path(exp_dir).glob(f"checkpoint-*steps{suffix}"), key=lambda p: int(re.findall(r"\d+", p.name)[-1]))
+    if not found:
+        raise FileNotFoundError(f"no checkpoint-*steps{suffix} in {exp_dir}")
+    return found[-1]

@@ -14,7 +14,6 @@ Linear to (n_fft / 2 + 1) log-magnitudes and as many phases -> complex spectrum 
 Saved as a training directory: ``config.yaml`` (``vocoder_type: istft``, generator and mel
 settings, training settings) and ``checkpoint-<N>steps.pth`` (model, optimizer, step).
 """
-import re
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +22,7 @@ import yaml
 from torch import nn
 from torch.nn import functional as F
 
-from espnet_ext.vocoder.base import Vocoder
+from espnet_ext.vocoder.base import Vocoder, latest_step_checkpoint
 from espnet_ext.vocoder.features import MelConfig, check_mel_compatible
 
 CONFIG_FILE = "config.yaml"
@@ -119,10 +118,7 @@ def checkpoint_name(step: int) -> str:
 
 def latest_checkpoint(exp_dir) -> Path:
     """The ``checkpoint-<N>steps.pth`` with the largest N in ``exp_dir``."""
-    found = sorted(Path(exp_dir).glob("checkpoint-*steps.pth"), key=lambda p: int(re.findall(r"\d+", p.name)[-1]))
-    if not found:
-        raise FileNotFoundError(f"no checkpoint-*steps.pth in {exp_dir}")
-    return found[-1]
+    return latest_step_checkpoint(exp_dir, ".pth")
 
 
 def load_istft(checkpoint) -> "tuple[ISTFTGenerator, MelConfig]":

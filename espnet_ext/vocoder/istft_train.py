@@ -34,7 +34,7 @@ from espnet_ext.vocoder.istft import CONFIG_FILE, VOCODER_TYPE, ISTFTGenerator, 
 STFT_POWER_FLOOR = 1e-7  # keeps log and spectral convergence finite on digital silence
 
 
-def fit_config_to_mel(config: dict, mel: MelConfig) -> dict:
+def istft_config(config: dict, mel: MelConfig) -> dict:
     """Write the mel settings into ``config`` and make the generator's STFT the mel's."""
     config = {**config, "vocoder_type": VOCODER_TYPE, "mel": mel.to_dict()}
     config["generator_params"] = {
@@ -168,7 +168,7 @@ def train_istft(
 ) -> "tuple[Path, float]":
     """Train on dumped (wav.scp, feats.scp) pairs; returns (last checkpoint, its validation mel L1).
 
-    ``config``: ``conf/istft.yaml`` merged with overrides and fitted by ``fit_config_to_mel``.
+    ``config``: ``conf/istft.yaml`` merged with overrides and fitted by ``istft_config``.
     ``stats``: (2, n_mels) mean / scale for the input normalisation (None: raw mels).
     ``resume``: a checkpoint, or a directory (its latest checkpoint).
     """

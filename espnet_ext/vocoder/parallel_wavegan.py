@@ -4,14 +4,13 @@
 current scipy: the package does ``from scipy.signal import kaiser`` at import time, a name scipy
 moved to ``scipy.signal.windows.kaiser``.
 """
-import re
 from pathlib import Path
 
 import numpy as np
 import torch
 import yaml
 
-from espnet_ext.vocoder.base import Vocoder
+from espnet_ext.vocoder.base import Vocoder, latest_step_checkpoint
 from espnet_ext.vocoder.features import MelConfig, check_mel_compatible
 
 CONFIG_FILE = "config.yml"
@@ -53,10 +52,7 @@ def pwg_mel_settings(mel: MelConfig) -> dict:
 
 def latest_checkpoint(exp_dir) -> Path:
     """The ``checkpoint-<N>steps.pkl`` with the largest N in ``exp_dir``."""
-    found = sorted(Path(exp_dir).glob("checkpoint-*steps.pkl"), key=lambda p: int(re.findall(r"\d+", p.name)[-1]))
-    if not found:
-        raise FileNotFoundError(f"no checkpoint-*steps.pkl in {exp_dir}")
-    return found[-1]
+    return latest_step_checkpoint(exp_dir, ".pkl")
 
 
 def _find_stats(checkpoint_dir: Path):

@@ -219,7 +219,7 @@ def train_vocoder(
     out_dir.mkdir(parents=True, exist_ok=True)
     overrides = yaml.safe_load(Path(config).read_text()) if isinstance(config, (str, Path)) else config
     merged = deep_update(base_config(vocoder_type), overrides or {})
-    final = istft_train.fit_config_to_mel(merged, mel) if vocoder_type == "istft" else fit_config_to_mel(merged, mel)
+    final = istft_train.istft_config(merged, mel) if vocoder_type == "istft" else fit_config_to_mel(merged, mel)
     train_ids, valid_ids, train_scps, valid_scps = prepare_data(train_dir, out_dir, valid_dir, mel, n_valid)
     stats = feature_stats(train_scps[1]) if normalize else None
     logging.info("training %s on %d utterances, validating on %d", vocoder_type, len(train_ids), len(valid_ids))

@@ -11,7 +11,7 @@ from espnet_ext.bin.train_vocoder import get_parser
 from espnet_ext.bin.train_vocoder import main as train_vocoder_main
 from espnet_ext.vocoder import MelConfig, load_vocoder, log_mel
 from espnet_ext.vocoder.istft import CONFIG_FILE, ISTFTGenerator, ISTFTVocoder, load_istft
-from espnet_ext.vocoder.istft_train import LogMel, fit_config_to_mel, lr_at, save_checkpoint
+from espnet_ext.vocoder.istft_train import LogMel, istft_config, lr_at, save_checkpoint
 from espnet_ext.vocoder.train import CONF_DIR, base_config, deep_update, train_vocoder
 
 TINY = yaml.safe_load((CONF_DIR / "istft_tiny.yaml").read_text())
@@ -45,7 +45,7 @@ def data_dir(tmp_path):
 def tiny_generator(mel: MelConfig = MelConfig(), seed: int = 0) -> ISTFTGenerator:
     """A tiny generator with random weights and non-trivial input statistics."""
     torch.manual_seed(seed)
-    config = fit_config_to_mel(deep_update(base_config("istft"), TINY), mel)
+    config = istft_config(deep_update(base_config("istft"), TINY), mel)
     generator = ISTFTGenerator(**config["generator_params"])
     stats = np.stack([np.random.default_rng(seed).normal(-4, 1, mel.n_mels), np.full(mel.n_mels, 1.5)])
     generator.set_stats(stats.astype(np.float32))
@@ -55,7 +55,7 @@ def tiny_generator(mel: MelConfig = MelConfig(), seed: int = 0) -> ISTFTGenerato
 def write_checkpoint(folder, generator: ISTFTGenerator, mel: MelConfig, step: int = 7):
     """The files the trainer writes (config.yaml + checkpoint), for ``generator``."""
     folder.mkdir(parents=True, exist_ok=True)
-    config = fit_config_to_mel(deep_update(base_config("istft"), TINY), mel)
+    config = istft_config(deep_update(base_config("istft"), TINY), mel)
     (folder / CONFIG_FILE).write_text(yaml.safe_dump(config))
     optimizer = torch.optim.AdamW(generator.parameters())
     return save_checkpoint(folder, generator, optimizer, step)

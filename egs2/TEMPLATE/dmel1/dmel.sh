@@ -39,7 +39,7 @@ judge_config=""; judge_args=""; train_judge=true
 inference_model=valid.loss.ave.pth; inference_tag=default
 asr_inference_args=""; tts_inference_args=""
 vocoder_file=""; judge_model=""
-judge_opts=""                  # decoding options of the judge, KEY=VALUE ... (e.g. "beam_size=5"); default: its own
+judge_opts="beam_size=5 ctc_weight=0.3"   # judge decoding in stage 7 (KEY=VALUE ...); as sttatts.sh, so both read a judge alike
 compare_tts=""                 # LABEL=<score.json> of another system's TTS set (e.g. STTATTS) for RESULTS.md
 __declared_options=(stage stop_stage skip_data_prep skip_train skip_eval skip_packing ngpu nj inference_nj
   dumpdir expdir python local_data_opts lang train_set valid_set test_sets recon_sets fs min_wav_duration

@@ -151,6 +151,7 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ] && [ "${skip_eval}" = false
     task=$(set_task "${dset}")
     out="${decode_dir}/${dset}"
     logdir="${out}/logdir"
+    rm -rf "${logdir}"  # a rerun must not merge the job folders of an earlier split (another --inference_nj)
     mkdir -p "${logdir}"
     nj=$(( inference_nj < $(wc -l < "${dump}/${dset}/wav.scp") ? inference_nj : $(wc -l < "${dump}/${dset}/wav.scp") ))
     split -n "l/${nj}" -d -a 3 --additional-suffix=.keys "${dump}/${dset}/wav.scp" "${logdir}/keys."

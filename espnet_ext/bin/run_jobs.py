@@ -5,7 +5,9 @@
 
 Every ``JOB`` in LOGFILE and COMMAND is replaced by the job number. Each job's output goes to its
 log file, which starts with the command line and ends with its exit code and wall time (as
-Kaldi's run.pl). Exit status is 0 only when every job succeeded; failed jobs are listed with their
+Kaldi's run.pl). A log without ``JOB`` in its name (a training's ``train.log``) is not overwritten
+by a rerun or a resumed training: the old one moves to ``train.1.log`` (an older ``.1`` to ``.2``,
+and so on, as ESPnet's launcher rotates its logs); per-job logs are overwritten. Exit status is 0 only when every job succeeded; failed jobs are listed with their
 logs. Recipes set ``train_cmd``/``cuda_cmd``/``decode_cmd`` to this in ``cmd.sh``.
 
 Back ends: ``local`` (processes on this machine, at most ``--max_jobs_run`` at a time), ``slurm``
@@ -25,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 _RANGE = re.compile(r"^([A-Za-z_]+)=(\d+):(\d+)$")
+MAX_ROTATED_LOGS = 1000  # ESPnet's launcher keeps as many
 
 
 def get_parser() -> argparse.ArgumentParser:
@@ -68,10 +71,24 @@ def wrap(args, command: str, job: int, hosts: list) -> list:
     return ["ssh", host, f"cd {shlex.quote(os.getcwd())} && {command}"]
 
 
+def rotate_log(log: Path, keep: int = MAX_ROTATED_LOGS) -> None:
+    """Move an existing ``x.log`` to ``x.1.log``, shifting older ones up (the oldest beyond ``keep`` goes)."""
+    if not log.exists():
+        return
+    nth = lambda i: log.with_name(f"{log.stem}.{i}{log.suffix}")  # noqa: E731
+    nth(keep).unlink(missing_ok=True)
+    for i in range(keep - 1, 0, -1):
+        if nth(i).exists():
+            nth(i).rename(nth(i + 1))
+    log.rename(nth(1))
+
+
 def run_one(args, var: str, job: int, logfile: str, words: list, hosts: list) -> int:
     sub = lambda s: s.replace(var, str(job))  # noqa: E731 (Kaldi substitutes the name anywhere)
     log = Path(sub(logfile))
     log.parent.mkdir(parents=True, exist_ok=True)
+    if var not in logfile:
+        rotate_log(log)
     command = " ".join(shlex.quote(sub(w)) if (" " in w and not w.startswith(("'", '"'))) else sub(w) for w in words)
     start = time.time()
     with open(log, "w") as fh:

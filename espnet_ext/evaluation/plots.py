@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 _EPOCH_LINE = re.compile(r"(\d+)epoch results: (.*)$")
 _SECTION = re.compile(r"\[(\w+)\] ")
 _KEY_VALUE = re.compile(r"^\s*(\w+)=([-+0-9.eE]+|nan|inf)\s*$")
+_ROTATED_LOG = re.compile(r"train\.(\d+)\.log")  # earlier runs of a resumed training (run_jobs)
 
 
 def _save(fig, path) -> Path:
@@ -85,14 +86,17 @@ def plot_stop_probability(probs, path, threshold: float = 0.5, title: str = "sto
 def read_training_stats(exp_dir) -> Dict[str, Dict[str, List[Tuple[int, float]]]]:
     """ESPnet ``train.log`` -> {"train": {"loss": [(epoch, value), ...]}, "valid": {...}, ...}.
 
-    Non-numeric entries (durations such as ``time=10 seconds``) are skipped; if the log holds an
-    epoch twice (a resumed run), the last line wins.
+    Non-numeric entries (durations such as ``time=10 seconds``) are skipped. The logs of earlier
+    runs that a resumed training rotated away (``train.1.log`` the newest, ``train.2.log`` ...;
+    ``espnet_ext.bin.run_jobs``) are read first, oldest first; an epoch logged twice takes its last line.
     """
     log = Path(exp_dir) / "train.log"
     if not log.is_file():
         raise FileNotFoundError(f"{log} not found (ESPnet writes it in the exp dir during training)")
+    rotated = {int(m[1]): p for p in log.parent.glob("train.*.log") if (m := _ROTATED_LOG.fullmatch(p.name))}
+    lines = [line for n in sorted(rotated, reverse=True) for line in rotated[n].read_text(errors="replace").splitlines()]
     per_epoch: Dict[int, Dict[str, Dict[str, float]]] = {}
-    for line in log.read_text(errors="replace").splitlines():
+    for line in lines + log.read_text(errors="replace").splitlines():
         m = _EPOCH_LINE.search(line)
         if not m:
             continue

@@ -59,6 +59,17 @@ def test_training_stats_read_back_from_train_log(tmp_path):
     assert "time" not in stats["train"]  # durations are not numbers
 
 
+
+def test_training_stats_include_the_logs_a_resumed_run_rotated_away(tmp_path):
+    _espnet_train_log(tmp_path, resumed=False)
+    head, *epochs = (tmp_path / "train.log").read_text().splitlines()
+    (tmp_path / "train.2.log").write_text(f"{head}\n{epochs[0]}\n")  # oldest run: epoch 1
+    (tmp_path / "train.1.log").write_text(f"{epochs[1]}\n")  # epoch 2, then resumed again
+    rerun = epochs[1].replace("[valid] loss=4.000", "[valid] loss=3.500")
+    (tmp_path / "train.log").write_text(f"{rerun}\n{epochs[2]}\n")
+    stats = read_training_stats(tmp_path)
+    assert stats["valid"]["loss"] == [(1, 8.0), (2, 3.5), (3, pytest.approx(2.667, abs=1e-3))]
+
 def test_training_curves_figure(tmp_path):
     _espnet_train_log(tmp_path)
     _check_png(plot_training_curves(tmp_path, tmp_path / "curves.png"), min_width=600)  # loss + acc panels

@@ -168,3 +168,11 @@ def test_packed_zips_load_through_from_pretrained(recipe, monkeypatch):
                                           maxlenratio=1.0)
         out = t2s("a cat", spembs=next(iter(spk.values())))
         assert out["tokens"].shape[1] == 80 and len(out["wav"]) == len(out["tokens"]) * 400
+
+
+def test_stage_7_rescores_without_the_reconstruction_check_when_told(recipe, recipe_tools):
+    d, _, _ = recipe  # last test of the module: it rewrites RESULTS.md
+    recipe_tools.run(d, "--stage", "7", "--stop_stage", "7", *ARGS, "--recon_sets", "none",
+                     env={"LIBRISPEECH": "corpora", "LIBRITTS": "corpora"}, log="rerun7.log")
+    results = (d / EXP / "RESULTS.md").read_text()
+    assert "## TTS" in results and "## Reconstruction" not in results

@@ -23,7 +23,7 @@ dumpdir=dump; expdir=exp; python=python3
 # Data
 local_data_opts=""; lang=en
 train_set=train; valid_set=dev; test_sets=""
-recon_sets=""                  # sets of the reconstruction check (default: every ASR test set)
+recon_sets=""                  # sets of the reconstruction check (default: every ASR test set; none: skip it)
 fs=16000; min_wav_duration=0.1; max_wav_duration=30
 spk_embed_kind=dvector; spk_model_dir=""
 # dMel tokens: frame rate and bits come from the train config's dmel_conf.
@@ -79,7 +79,8 @@ print(default if value is None else value)
 EOF
 }
 set_task() { head -n 1 "${dump}/$1/utt2category" | cut -d' ' -f2; }
-resolve_recon_sets() {  # default: every ASR test set (known once stage 2 has run)
+resolve_recon_sets() {  # default: every ASR test set (known once stage 2 has run); "none": no check
+  [ "${recon_sets}" = none ] && { recon_sets=""; return 0; }
   [ -n "${recon_sets}" ] && return 0
   for dset in ${test_sets}; do
     [ -f "${dump}/${dset}/utt2category" ] && [ "$(set_task "${dset}")" = asr ] && recon_sets="${recon_sets:+${recon_sets} }${dset}"

@@ -7,8 +7,9 @@ Every ``JOB`` in LOGFILE and COMMAND is replaced by the job number. Each job's o
 log file, which starts with the command line and ends with its exit code and wall time (as
 Kaldi's run.pl). A log without ``JOB`` in its name (a training's ``train.log``) is not overwritten
 by a rerun or a resumed training: the old one moves to ``train.1.log`` (an older ``.1`` to ``.2``,
-and so on, as ESPnet's launcher rotates its logs); per-job logs are overwritten. Exit status is 0 only when every job succeeded; failed jobs are listed with their
-logs. Recipes set ``train_cmd``/``cuda_cmd``/``decode_cmd`` to this in ``cmd.sh``.
+and so on, as ESPnet's launcher rotates its logs); per-job logs are overwritten. Exit status is 0
+only when every job succeeded; failed jobs are listed with their logs. Recipes set
+``train_cmd``/``cuda_cmd``/``decode_cmd`` to this in ``cmd.sh``.
 
 Back ends: ``local`` (processes on this machine, at most ``--max_jobs_run`` at a time), ``slurm``
 (one ``srun`` per job; ``--gpu`` becomes ``--gres=gpu:N``, ``--mem`` and ``--num_threads`` become

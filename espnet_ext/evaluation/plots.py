@@ -83,20 +83,10 @@ def plot_stop_probability(probs, path, threshold: float = 0.5, title: str = "sto
     return _save(fig, path)
 
 
-def read_training_stats(exp_dir) -> Dict[str, Dict[str, List[Tuple[int, float]]]]:
-    """ESPnet ``train.log`` -> {"train": {"loss": [(epoch, value), ...]}, "valid": {...}, ...}.
-
-    Non-numeric entries (durations such as ``time=10 seconds``) are skipped. The logs of earlier
-    runs that a resumed training rotated away (``train.1.log`` the newest, ``train.2.log`` ...;
-    ``espnet_ext.bin.run_jobs``) are read first, oldest first; an epoch logged twice takes its last line.
-    """
-    log = Path(exp_dir) / "train.log"
-    if not log.is_file():
-        raise FileNotFoundError(f"{log} not found (ESPnet writes it in the exp dir during training)")
-    rotated = {int(m[1]): p for p in log.parent.glob("train.*.log") if (m := _ROTATED_LOG.fullmatch(p.name))}
-    lines = [line for n in sorted(rotated, reverse=True) for line in rotated[n].read_text(errors="replace").splitlines()]
+def _epoch_results(log: Path) -> Dict[int, Dict[str, Dict[str, float]]]:
+    """{epoch: {section: {key: value}}} of one ESPnet log; an epoch logged twice takes its last line."""
     per_epoch: Dict[int, Dict[str, Dict[str, float]]] = {}
-    for line in lines + log.read_text(errors="replace").splitlines():
+    for line in log.read_text(errors="replace").splitlines():
         m = _EPOCH_LINE.search(line)
         if not m:
             continue
@@ -111,6 +101,27 @@ def read_training_stats(exp_dir) -> Dict[str, Dict[str, List[Tuple[int, float]]]
                     values[kv[1]] = float(kv[2])
             sections[name] = values
         per_epoch[epoch] = sections
+    return per_epoch
+
+
+def read_training_stats(exp_dir) -> Dict[str, Dict[str, List[Tuple[int, float]]]]:
+    """ESPnet ``train.log`` -> {"train": {"loss": [(epoch, value), ...]}, "valid": {...}, ...}.
+
+    Non-numeric entries (durations such as ``time=10 seconds``) are skipped. A resumed training's
+    earlier logs, which ``espnet_ext.bin.run_jobs`` rotated away (``train.1.log`` the newest,
+    ``train.2.log`` ...), supply the epochs before the first one of the next newer log; a log that
+    starts at epoch 1 (a training started afresh) hides everything older.
+    """
+    log = Path(exp_dir) / "train.log"
+    if not log.is_file():
+        raise FileNotFoundError(f"{log} not found (ESPnet writes it in the exp dir during training)")
+    rotated = {int(m[1]): p for p in log.parent.glob("train.*.log") if (m := _ROTATED_LOG.fullmatch(p.name))}
+    per_epoch = _epoch_results(log)
+    for n in sorted(rotated):  # newest first
+        first = min(per_epoch, default=None)  # None: the newer log has no finished epoch yet
+        if first == 1:
+            break
+        per_epoch.update({e: v for e, v in _epoch_results(rotated[n]).items() if first is None or e < first})
     stats: Dict[str, Dict[str, List[Tuple[int, float]]]] = defaultdict(lambda: defaultdict(list))
     for epoch in sorted(per_epoch):
         for section, values in per_epoch[epoch].items():

@@ -59,7 +59,6 @@ def test_training_stats_read_back_from_train_log(tmp_path):
     assert "time" not in stats["train"]  # durations are not numbers
 
 
-
 def test_training_stats_include_the_logs_a_resumed_run_rotated_away(tmp_path):
     _espnet_train_log(tmp_path, resumed=False)
     head, *epochs = (tmp_path / "train.log").read_text().splitlines()
@@ -69,6 +68,17 @@ def test_training_stats_include_the_logs_a_resumed_run_rotated_away(tmp_path):
     (tmp_path / "train.log").write_text(f"{rerun}\n{epochs[2]}\n")
     stats = read_training_stats(tmp_path)
     assert stats["valid"]["loss"] == [(1, 8.0), (2, 3.5), (3, pytest.approx(2.667, abs=1e-3))]
+
+
+def test_training_stats_of_a_fresh_rerun_hide_the_older_runs_epochs(tmp_path):
+    _espnet_train_log(tmp_path, resumed=False)  # an earlier run: epochs 1-3
+    (tmp_path / "train.log").rename(tmp_path / "train.1.log")
+    head, *epochs = (tmp_path / "train.1.log").read_text().splitlines()
+    (tmp_path / "train.log").write_text(f"{epochs[0]}\n")  # trained again from epoch 1
+    assert read_training_stats(tmp_path)["valid"]["loss"] == [(1, 8.0)]
+    (tmp_path / "train.log").write_text(f"{head}\n")  # ... and still in its first epoch
+    assert [e for e, _ in read_training_stats(tmp_path)["valid"]["loss"]] == [1, 2, 3]
+
 
 def test_training_curves_figure(tmp_path):
     _espnet_train_log(tmp_path)

@@ -102,7 +102,6 @@ def test_english_stages_2_and_3_rerun_to_identical_outputs(english, recipe_tools
     assert digest(files) == before
 
 
-
 def test_english_stage_6_reruns_with_fewer_jobs(english, recipe_tools):
     # the first run decoded with --inference_nj 2; a rerun with 1 job must not merge the old job 2
     recipe, env = english
@@ -112,6 +111,7 @@ def test_english_stage_6_reruns_with_fewer_jobs(english, recipe_tools):
     out = next((recipe / "exp/sttatts_sttatts_mini").glob("decode_*")) / "test_asr_test_clean"
     assert sorted(p.name for p in (out / "logdir").glob("output.*")) == ["output.1"]
     assert set(rk(out / "1best_recog/text")) == set(rk(recipe / "dump/raw/test_asr_test_clean/wav.scp"))
+
 
 def test_packed_zip_loads_in_a_fresh_process_and_decodes(english):
     recipe, _ = english

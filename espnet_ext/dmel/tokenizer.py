@@ -118,6 +118,22 @@ class MelRange:
         return bin_table_from_range(self.lo.min(), self.hi.max(), n_bits, len(self.lo))
 
 
+def reflect_pad(wav: torch.Tensor, lengths: torch.Tensor, pad: int) -> torch.Tensor:
+    """(B, S) padded batch, lengths (B,) samples -> (B, S + 2 pad): each signal reflected `pad`
+    samples at its start and at its OWN end (sample L + k is sample L - 2 - k), as
+    ``torch.stft(center=True, pad_mode="reflect")`` pads one signal alone. Samples past L + pad are
+    zeros (no frame within the length reaches them)."""
+    B, S = wav.shape
+    out = wav.new_zeros(B, S + 2 * pad)
+    out[:, pad : pad + S] = wav
+    out[:, :pad] = wav[:, 1 : pad + 1].flip(1)
+    k = torch.arange(pad, device=wav.device)
+    source = (lengths.to(wav.device)[:, None] - 2 - k[None, :]).clamp(min=0)  # (B, pad)
+    target = (lengths.to(wav.device)[:, None] + pad + k[None, :]).clamp(max=S + 2 * pad - 1)
+    out.scatter_(1, target, wav.gather(1, source))
+    return out
+
+
 class DMelTokenizer(torch.nn.Module):
     """Waveform <-> dMel tokens. Batched; moves with ``.to(device)``; no trainable parameters.
 
@@ -185,11 +201,14 @@ class DMelTokenizer(torch.nn.Module):
     ) -> Tuple[torch.Tensor, torch.Tensor]:
         """wav (B, S) float at ``fs`` -> log10 mel (B, T, n_mels), frames (B,) with T = S // hop + 1.
 
-        The values of ESPnet's ``LogMelFbank`` on the padded batch (frames past a length are 0.0),
-        computed with the same operations on groups of utterances whose complex spectrum fits in
-        `chunk_bytes`: a group's spectrum stays in the CPU cache through magnitude, mel projection
-        and log, where the whole batch's (B x 513 x T complex) would go through main memory at
-        each of those steps.
+        Each utterance's frames are the values of ESPnet's ``LogMelFbank`` on that utterance alone
+        (frames past a length are 0.0): the centred STFT reflects every signal at its own end
+        (``reflect_pad``), where a padded batch through ``LogMelFbank`` (or the ``dmel`` package)
+        would let the last n_fft / 2 samples of a shorter utterance's final frames be the batch's
+        zero padding, so its tokens would depend on what else is in the batch. Computed with the
+        same operations on groups of utterances whose complex spectrum fits in `chunk_bytes`: a
+        group's spectrum stays in the CPU cache through magnitude, mel projection and log, where
+        the whole batch's (B x 513 x T complex) would go through main memory at each of those steps.
         """
         f = self.frontend
         wav = wav.float()
@@ -204,8 +223,9 @@ class DMelTokenizer(torch.nn.Module):
         frame_ids = torch.arange(total, device=wav.device)
         for start in range(0, wav.shape[0], group):
             end = min(start + group, wav.shape[0])
-            spec = torch.stft(wav[start:end], n_fft=f.n_fft, hop_length=f.hop_length, win_length=f.win_length,
-                              window=window, center=True, return_complex=True)  # (G, F, T)
+            padded = reflect_pad(wav[start:end], lengths[start:end], f.n_fft // 2)
+            spec = torch.stft(padded, n_fft=f.n_fft, hop_length=f.hop_length, win_length=f.win_length,
+                              window=window, center=False, return_complex=True)  # (G, F, T)
             spec = torch.view_as_real(spec).transpose(1, 2)  # (G, T, F, 2), as ESPnet's Stft
             power = spec[..., 0] ** 2
             amp = power.add_(spec[..., 1] ** 2).clamp_(min=1.0e-10).sqrt_()  # in place: no new pages

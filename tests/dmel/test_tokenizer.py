@@ -33,18 +33,48 @@ def speech(espeak_speech):
     return [espeak_speech("The quick brown fox jumps over the lazy dog."), espeak_speech("Hello world", voice="en-us+f3")]
 
 
+def published_alone(rate, x, lengths, **ref_kwargs):
+    """The package's tokens of each utterance encoded on its own (a padded batch through the
+    package lets the padding reach a shorter utterance's last frames)."""
+    ref = reference(rate, **ref_kwargs)
+    out = []
+    for b, length in enumerate(lengths.tolist()):
+        tokens, n = ref(x[b : b + 1, :length].clone(), torch.tensor([length]))
+        out.append((tokens[0], int(n[0])))
+    return out
+
+
 def assert_parity(rate, x, lengths, **ref_kwargs):
-    ref_tokens, ref_lengths = reference(rate, **ref_kwargs)(x, lengths.clone())
     tok = DMelTokenizer(frame_rate_hz=rate, bin_table=ref_kwargs.get("discretizer"))
     tokens, n = tok.encode(x, lengths)
     framed, n_framed = tok.encode(x, lengths, add_bos_eos=True)
-    assert torch.equal(n + 2, ref_lengths) and torch.equal(n_framed, ref_lengths)
+    assert torch.equal(n_framed, n + 2)
     assert n.tolist() == [int(s) // (16000 // rate) + 1 for s in lengths]
-    for b in range(len(lengths)):
+    for b, (ref_tokens, ref_length) in enumerate(published_alone(rate, x, lengths, **ref_kwargs)):
         m = int(n[b])
-        assert torch.equal(tokens[b, :m], ref_tokens[b, 1 : m + 1])  # bos/eos frames aside
-        assert torch.equal(framed[b, : m + 2], ref_tokens[b, : m + 2])  # and with them, within the length
+        assert ref_length == m + 2
+        assert torch.equal(tokens[b, :m], ref_tokens[1 : m + 1])  # bos/eos frames aside
+        assert torch.equal(framed[b, : m + 2], ref_tokens[: m + 2])  # and with them, within the length
     return tokens
+
+
+@pytest.mark.parametrize("rate", [40, 80])
+@pytest.mark.parametrize("kind", ["speech", "noise"])
+def test_tokens_of_a_padded_batch_equal_each_utterance_alone(speech, rate, kind):
+    g = torch.Generator().manual_seed(rate)
+    base = torch.as_tensor(speech[1]) if kind == "speech" else torch.randn(len(speech[1]), generator=g)
+    tok = DMelTokenizer(frame_rate_hz=rate)
+    alone, n_alone = tok.encode(base[None])
+    (published, _), = published_alone(rate, base[None], torch.tensor([len(base)]))
+    assert torch.equal(alone[0], published[1:-1])
+    for extra in (1, 37, 199, 400, 513, 4000):  # padding shorter and longer than n_fft / 2 and a hop
+        x = torch.zeros(2, len(base) + extra)
+        x[0] = torch.randn(len(base) + extra, generator=g)  # the longer partner fills the batch
+        x[1, : len(base)] = base
+        tokens, n = tok.encode(x, torch.tensor([len(base) + extra, len(base)]))
+        assert int(n[1]) == int(n_alone[0])
+        assert torch.equal(tokens[1, : int(n[1])], alone[0]), f"{extra} samples of padding changed the tokens"
+        assert (tokens[1, int(n[1]) :] == tok.pad_id).all()
 
 
 @pytest.mark.parametrize("rate", [40, 80])

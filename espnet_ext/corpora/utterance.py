@@ -81,4 +81,4 @@ def check_bad_fraction(where: str, num_read: int, skipped: list, max_bad_fractio
     summary = f"{where}: {len(skipped)} of {total} transcript lines unreadable ({100 * len(skipped) / total:.1f} %)"
     if len(skipped) > max_bad_fraction * total:
         raise CorpusLayoutError(f"{summary}, more than --max_bad_fraction {max_bad_fraction}: {files}")
-    logging.warning("%s, skipped (at most --max_bad_fraction %s may be): %s", summary, max_bad_fraction, files)
+    logging.warning("%s, skipped (within --max_bad_fraction %s): %s", summary, max_bad_fraction, files)

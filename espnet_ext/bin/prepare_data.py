@@ -2,6 +2,10 @@
 
     python -m espnet_ext.bin.prepare_data --corpus librispeech --root /data --split train-clean-100 \
         --out data/train_clean_100
+
+A transcript line with an utterance id and empty text keeps the utterance (stage 2 drops it as
+"empty text"); a line that cannot be parsed, or is not UTF-8, is skipped with a warning naming the
+file and line, and the split fails only when more than --max_bad_fraction of its lines are unreadable.
 """
 import argparse
 import logging

@@ -39,7 +39,7 @@ def format_utterance(
 ) -> FormatResult:
     """Write ``dst`` (16-bit PCM wav at ``fs``) from ``src`` unless the utterance must be dropped."""
     if check_text and not text.strip():
-        return FormatResult(utt_id, reason="empty transcript")
+        return FormatResult(utt_id, reason="empty text")
     if not Path(src).is_file():
         return FormatResult(utt_id, reason=f"audio file missing: {src}")
     try:

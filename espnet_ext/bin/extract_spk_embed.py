@@ -7,9 +7,12 @@ Writes ``<data>/<kind>.{ark,scp}`` (one vector per utterance) and ``<data>/spk_<
 utterances (listed in ``tgt_wav.scp``) the vector is the TARGET speaker's, from the target audio:
 it is what steers the conversion. The
 scp files are written last, under temporary names then renamed: an existing scp always describes
-a complete ark. A rerun reuses the vectors of an existing complete scp (``--overwrite`` recomputes).
+a complete ark. ``<data>/<kind>.audio_digest`` (written after the scp) holds the checksum of the audio
+each vector was computed from: a rerun, e.g. after stage 2 was rerun with other options, reuses a
+vector only for the very same audio and recomputes the others (``--overwrite`` recomputes all).
 """
 import argparse
+import hashlib
 import logging
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -20,7 +23,7 @@ import numpy as np
 import soundfile as sf
 from tqdm import tqdm
 
-from espnet_ext.corpora.data_dir import read_kv
+from espnet_ext.corpora.data_dir import read_kv, write_text_atomic
 from espnet_ext.speaker.embedding import DIMS, build_embedder
 
 
@@ -30,7 +33,7 @@ def get_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", default="dvector", choices=sorted(DIMS), help="dvector (resemblyzer) or xvector")
     p.add_argument("--spk_model_dir", default="", help="local speechbrain x-vector model (for --kind xvector)")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
-    p.add_argument("--overwrite", action="store_true", help="recompute even if a complete scp exists")
+    p.add_argument("--overwrite", action="store_true", help="recompute even the vectors of unchanged audio")
     p.add_argument(
         "--categories",
         nargs="*",
@@ -51,6 +54,15 @@ def write_ark_scp(stem: Path, vectors: dict) -> None:
         for key in sorted(vectors):
             writer(key, np.asarray(vectors[key], dtype=np.float32))
     tmp_scp.replace(scp)
+
+
+NOT_EMBEDDED = "zero"  # the source of a zero vector in <kind>.audio_digest
+
+
+def audio_digest(path) -> str:
+    """Checksum of a file's bytes: a rewrite with the same samples keeps it, any other audio changes it."""
+    with open(path, "rb") as f:
+        return hashlib.file_digest(f, "blake2b").hexdigest()[:32]
 
 
 def speaker_means(utt_vectors: dict, utt2spk: dict) -> dict:
@@ -85,20 +97,25 @@ def main(argv=None) -> int:
     if (data / "tgt_wav.scp").exists():
         wav_scp.update({k: v for k, v in read_kv(data / "tgt_wav.scp").items() if k in wav_scp})
     stem = data / args.kind
-    scp = stem.with_suffix(".scp")
-    vectors = {}
-    if scp.exists() and not args.overwrite:
-        vectors = {k: v for k, v in kaldiio.load_scp(str(scp)).items() if k in wav_scp}
-        logging.info("%s: reusing %d vectors from %s", data, len(vectors), scp)
-    todo = [utt for utt in wav_scp if utt not in vectors]
-    if args.categories is not None and todo:
+    scp, digest_file = stem.with_suffix(".scp"), stem.with_suffix(".audio_digest")
+    embed = list(wav_scp)
+    if args.categories is not None:
         category = read_kv(data / "utt2category")
-        skipped = [u for u in todo if category.get(u) not in args.categories]
-        for utt in skipped:
-            vectors[utt] = np.zeros(DIMS[args.kind], dtype=np.float32)
-        todo = [u for u in todo if category.get(u) in args.categories]
-        logging.info("%s: %d utterances outside %s get a zero vector", data, len(skipped), args.categories)
-    if todo or not scp.exists():
+        embed = [u for u in wav_scp if category.get(u) in args.categories]
+        logging.info("%s: %d utterances outside %s get a zero vector", data, len(wav_scp) - len(embed),
+                     args.categories)
+    # What each vector is computed from: the checksum of its audio, or nothing (a zero vector).
+    source = dict.fromkeys(wav_scp, NOT_EMBEDDED)
+    source.update({u: audio_digest(wav_scp[u]) for u in embed})
+    old = read_kv(digest_file) if scp.exists() and digest_file.exists() and not args.overwrite else {}
+    vectors = {u: np.zeros(DIMS[args.kind], dtype=np.float32) for u, src in source.items() if src == NOT_EMBEDDED}
+    if old:
+        reused = {k: v for k, v in kaldiio.load_scp(str(scp)).items() if old.get(k) == source.get(k) != NOT_EMBEDDED}
+        vectors.update(reused)
+        logging.info("%s: reusing %d vectors of unchanged audio from %s", data, len(reused), scp)
+    todo = [utt for utt in embed if utt not in vectors]
+    if todo or old != source:
+        logging.info("%s: computing %d vectors (new or changed audio)", data, len(todo))
         jobs = [(utt, wav_scp[utt], args.kind, args.spk_model_dir, args.device) for utt in todo]
         if args.nj > 1 and len(jobs) > 1:
             with ProcessPoolExecutor(max_workers=args.nj) as pool:
@@ -106,7 +123,9 @@ def main(argv=None) -> int:
                 vectors.update(tqdm(results, total=len(jobs), desc=f"{args.kind} {data.name}"))
         else:
             vectors.update(_embed_one(job) for job in tqdm(jobs, desc=f"{args.kind} {data.name}"))
+        digest_file.unlink(missing_ok=True)  # until the new scp is complete, no vector is reusable
         write_ark_scp(stem, vectors)
+        write_text_atomic(digest_file, "".join(f"{u} {source[u]}\n" for u in sorted(source)))
     # Per-speaker means over real (non-zero) vectors only.
     real = {u: v for u, v in vectors.items() if np.any(v)}
     missing_spk = sorted(u for u in real if u not in utt2spk)

@@ -9,11 +9,13 @@ The last ``--heldout_prompts`` prompts (by id) are held out: the first half of t
 rest for test, so test sentences are never seen in training.
 """
 import argparse
+import logging
 import sys
 
-from espnet_ext.corpora import Utterance, make_vc_pairs, prepare_cmu_arctic
+from espnet_ext.corpora import CorpusLayoutError, Utterance, make_vc_pairs, prepare_cmu_arctic
 from espnet_ext.corpora.cmu_arctic import list_speakers
 from espnet_ext.corpora.data_dir import write_data_dir
+from espnet_ext.corpora.utterance import MAX_BAD_FRACTION, check_bad_fraction
 from espnet_ext.text.normalize import normalize
 
 
@@ -23,6 +25,13 @@ def get_parser():
     p.add_argument("--speakers", nargs="*", default=None, help="speakers to pair (default: all found)")
     p.add_argument("--heldout_prompts", type=int, default=10, help="prompts held out for dev + test")
     p.add_argument("--normalize", default="en", choices=("none", "en"), help="text normalisation")
+    p.add_argument(
+        "--max_bad_fraction",
+        type=float,
+        default=MAX_BAD_FRACTION,
+        help="unparseable txt.done.data lines are skipped with a warning naming file and line; fail when more "
+        "than this share of all speakers' lines is unreadable (default: %(default)s)",
+    )
     p.add_argument("--train_out", required=True)
     p.add_argument("--dev_out", required=True)
     p.add_argument("--test_out", required=True)
@@ -34,7 +43,16 @@ def main(argv=None) -> int:
     speakers = args.speakers or list_speakers(args.root)
     if len(speakers) < 2:
         raise SystemExit(f"VC needs at least two CMU Arctic speakers under {args.root}, found {speakers}")
-    by_spk = {s: [u for u in prepare_cmu_arctic(args.root, s) if u.audio.is_file()] for s in speakers}
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    skipped = []
+    read = {s: prepare_cmu_arctic(args.root, s, skipped=skipped) for s in speakers}
+    try:
+        check_bad_fraction(f"CMU Arctic {' '.join(speakers)}", sum(map(len, read.values())), skipped,
+                           args.max_bad_fraction)
+    except CorpusLayoutError as err:
+        logging.error("%s", err)
+        return 1
+    by_spk = {s: [u for u in utts if u.audio.is_file()] for s, utts in read.items()}
     prompts = sorted({u.extra["prompt_id"] for utts in by_spk.values() for u in utts})
     heldout = prompts[len(prompts) - args.heldout_prompts :] if args.heldout_prompts else []
     dev_prompts = set(heldout[: len(heldout) // 2])

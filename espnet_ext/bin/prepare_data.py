@@ -2,6 +2,10 @@
 
     python -m espnet_ext.bin.prepare_data --corpus librispeech --root /data --split train-clean-100 \
         --out data/train_clean_100
+
+A transcript line with an utterance id and empty text keeps the utterance (stage 2 drops it as
+"empty text"); a line that cannot be parsed, or is not UTF-8, is skipped with a warning naming the
+file and line, and the split fails only when more than --max_bad_fraction of its lines are unreadable.
 """
 import argparse
 import logging
@@ -16,15 +20,18 @@ from espnet_ext.corpora import (
     prepare_ljspeech,
 )
 from espnet_ext.corpora.data_dir import DataDirError, write_data_dir
-from espnet_ext.corpora.utterance import Utterance
+from espnet_ext.corpora.utterance import MAX_BAD_FRACTION, Utterance, check_bad_fraction
 from espnet_ext.text.normalize import normalize
 
 CORPORA = ("librispeech", "libritts", "ljspeech", "cmu_arctic", "arabic_speech_corpus")
 
 
-def read_corpus(corpus: str, root: str, split: str, category: str) -> list:
-    """Dispatch to the reader of ``corpus``; ``split`` means the speaker for CMU Arctic."""
-    kwargs = {"category": category} if category else {}
+def read_corpus(corpus: str, root: str, split: str, category: str, skipped: list = None) -> list:
+    """Dispatch to the reader of ``corpus``; ``split`` means the speaker for CMU Arctic.
+
+    Unreadable transcript lines go to ``skipped`` (``None``: the first one raises).
+    """
+    kwargs = {"skipped": skipped, **({"category": category} if category else {})}
     if corpus == "librispeech":
         return prepare_librispeech(root, split, **kwargs)
     if corpus == "libritts":
@@ -67,6 +74,14 @@ def get_parser() -> argparse.ArgumentParser:
         default="",
         help="appended to every utterance id (e.g. _asr / _tts when one recording serves two tasks)",
     )
+    parser.add_argument(
+        "--max_bad_fraction",
+        type=float,
+        default=MAX_BAD_FRACTION,
+        help="unparseable transcript lines (no id, wrong field count, not UTF-8) are skipped with a warning "
+        "naming file and line; fail when more than this share of the split's lines is unreadable "
+        "(default: %(default)s)",
+    )
     parser.add_argument("--out", required=True, help="output data dir")
     return parser
 
@@ -75,7 +90,13 @@ def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     try:
-        utts = read_corpus(args.corpus, args.root, args.split, args.category)
+        skipped = []
+        utts = read_corpus(args.corpus, args.root, args.split, args.category, skipped)
+        check_bad_fraction(f"{args.corpus} {args.split}".rstrip(), len(utts), skipped, args.max_bad_fraction)
+        empty = sum(not u.text.strip() for u in utts)
+        if empty:  # kept here, as ESPnet's data prep does: stage 2's filter drops and lists them
+            logging.warning("%s %s: %d utterance(s) with empty text (stage 2 drops them)", args.corpus, args.split,
+                            empty)
         if args.normalize != "none":
             opts = {"remove_diacritics": not args.keep_diacritics} if args.normalize == "ar" else {}
             utts = [

@@ -1,15 +1,17 @@
 """CMU Arctic: ``cmu_us_<spk>_arctic/wav/arctic_a0001.wav`` and ``etc/txt.done.data``.
 
-``txt.done.data`` lines are ``( arctic_a0001 "Text here." )``. Every speaker reads the same
+``txt.done.data`` lines are ``( arctic_a0001 "Text here." )``; a line without the text
+(``( arctic_a0001 )``) keeps the prompt with empty text. Every speaker reads the same
 sentences, which makes the corpus parallel: the voice-conversion pairs come from it.
 """
 import re
 from itertools import permutations
 from pathlib import Path
+from typing import Optional
 
-from espnet_ext.corpora.utterance import CorpusLayoutError, Utterance, require_dir
+from espnet_ext.corpora.utterance import CorpusLayoutError, Utterance, read_lines, require_dir, skip_line
 
-_PROMPT = re.compile(r'^\(\s*(\S+)\s+"(.*)"\s*\)\s*$')
+_PROMPT = re.compile(r'^\(\s*([^\s"()]+)(?:\s+"(.*)")?\s*\)\s*$')
 
 
 def speaker_dir(root, speaker: str) -> Path:
@@ -21,26 +23,28 @@ def list_speakers(root) -> list:
     return sorted(p.name[len("cmu_us_") : -len("_arctic")] for p in Path(root).glob("cmu_us_*_arctic") if p.is_dir())
 
 
-def read_prompts(path: Path) -> dict:
-    """``etc/txt.done.data`` -> {prompt_id: text}."""
+def read_prompts(path: Path, skipped: Optional[list] = None) -> dict:
+    """``etc/txt.done.data`` -> {prompt_id: text}; unreadable lines: see ``skip_line``."""
     prompts = {}
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    for lineno, line in read_lines(path, skipped):
         match = _PROMPT.match(line)
         if not match:
-            raise CorpusLayoutError(f'{path}:{lineno}: expected \'( arctic_a0001 "text" )\', got {line!r}')
-        prompts[match.group(1)] = match.group(2)
+            skip_line(skipped, path, lineno, f'expected \'( arctic_a0001 "text" )\', got {line!r}')
+            continue
+        prompts[match.group(1)] = (match.group(2) or "").strip()
     return prompts
 
 
-def prepare_cmu_arctic(root, speaker: str, category: str = "vc") -> list:
-    """One speaker's utterances; utterance ids are ``<spk>_<prompt_id>``."""
+def prepare_cmu_arctic(root, speaker: str, category: str = "vc", skipped: Optional[list] = None) -> list:
+    """One speaker's utterances; utterance ids are ``<spk>_<prompt_id>``.
+
+    Unreadable prompt lines go to ``skipped`` (``None``: the first one raises).
+    """
     top = require_dir(speaker_dir(root, speaker), "CMU Arctic", "expected cmu_us_<spk>_arctic/{wav,etc}/")
     prompt_file = top / "etc" / "txt.done.data"
     if not prompt_file.is_file():
         raise CorpusLayoutError(f"CMU Arctic: {prompt_file} not found (expected cmu_us_<spk>_arctic/etc/txt.done.data)")
-    prompts = read_prompts(prompt_file)
+    prompts = read_prompts(prompt_file, skipped)
     return [
         Utterance(f"{speaker}_{pid}", speaker, top / "wav" / f"{pid}.wav", text, category, {"prompt_id": pid})
         for pid, text in prompts.items()

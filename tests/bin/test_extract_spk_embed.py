@@ -47,3 +47,51 @@ def test_dvectors_per_utterance_and_speaker_means(tmp_path, espeak_speech):
     np.testing.assert_allclose(again["m-0"], vec["m-0"], atol=1e-6)
     assert not np.any(again["f-0"]) and not np.any(again["f-1"])
     assert sorted(kaldiio.load_scp(str(tmp_path / "spk_dvector.scp"))) == ["m"]
+
+
+def test_after_a_stage_2_rerun_only_the_vectors_of_changed_audio_are_recomputed(tmp_path, monkeypatch):
+    from espnet_ext.bin import extract_spk_embed, format_audio
+
+    rng = np.random.default_rng(0)
+    data, dump = tmp_path / "data", tmp_path / "dump"
+    (data / "src").mkdir(parents=True)
+    utts = ["a-1", "a-2", "b-1", "b-2"]
+    for i, utt in enumerate(utts):  # 1.0-1.3 s of noise, two "speakers" of different loudness
+        wav = (0.05 if utt[0] == "a" else 0.3) * rng.standard_normal(int(22050 * (1 + 0.1 * i)))
+        sf.write(data / "src" / f"{utt}.wav", wav.astype(np.float32), 22050)
+    (data / "wav.scp").write_text("".join(f"{u} {data / 'src' / u}.wav\n" for u in utts))
+    (data / "text").write_text("".join(f"{u} hello\n" for u in utts))
+    (data / "utt2spk").write_text("".join(f"{u} {u[0]}\n" for u in utts))
+    embedded = []
+
+    def spy(job, real=extract_spk_embed._embed_one):
+        embedded.append(job[0])
+        return real(job)
+
+    monkeypatch.setattr(extract_spk_embed, "_embed_one", spy)
+
+    def stages_2_and_3(*stage_2_opts) -> dict:
+        embedded.clear()
+        assert format_audio.main(["--in", str(data), "--out", str(dump), "--nj", "1", *stage_2_opts]) == 0
+        assert extract_spk_embed.main(["--data", str(dump)]) == 0
+        return {k: v.copy() for k, v in kaldiio.load_scp(str(dump / "dvector.scp")).items()}
+
+    first = stages_2_and_3()
+    assert sorted(embedded) == utts
+    again = stages_2_and_3()
+    assert embedded == []  # the same audio rewritten by stage 2: every vector reused
+    assert sorted(again) == utts and all(np.array_equal(again[u], first[u]) for u in utts)
+
+    # a-2's recording replaced (here: with b-2's voice) and stage 2 rerun: only a-2 is recomputed
+    sf.write(data / "src" / "a-2.wav", sf.read(data / "src" / "b-2.wav")[0].astype(np.float32), 22050)
+    second = stages_2_and_3()
+    assert embedded == ["a-2"]
+    assert all(np.array_equal(second[u], first[u]) for u in ("a-1", "b-1", "b-2"))
+    np.testing.assert_allclose(second["a-2"], second["b-2"], atol=1e-5)  # the new audio's vector
+    assert not np.allclose(second["a-2"], first["a-2"], atol=1e-3)
+
+    # stage 2 with other options: a-2 and b-2 (1.3 s) now too long to keep, the rest resampled to 8 kHz
+    third = stages_2_and_3("--fs", "8000", "--max_sec", "1.25")
+    assert sorted(embedded) == ["a-1", "b-1"] and sorted(third) == ["a-1", "b-1"]
+    assert not np.allclose(third["a-1"], first["a-1"], atol=1e-4)
+    assert sorted(kaldiio.load_scp(str(dump / "spk_dvector.scp"))) == ["a", "b"]

@@ -51,7 +51,7 @@ def test_converts_rates_and_channels_and_reports_every_drop(tmp_path):
     assert dropped["s-missing"].startswith("audio file missing") and "nope.wav" in dropped["s-missing"]
     assert dropped["s-corrupt"].startswith("unreadable audio") and "s-corrupt.wav" in dropped["s-corrupt"]
     assert dropped["s-short"].startswith("too short")
-    assert dropped["s-notext"] == "empty transcript"
+    assert dropped["s-notext"] == "empty text"
     assert read_kv(dump / "spk2utt") == {"s": " ".join(sorted(kept))}
     assert read_kv(dump / "utt2num_samples")["s-8000"] in ("7999", "8000", "8001")
 

@@ -22,6 +22,7 @@ ngpu=0; nj=2; inference_nj=2
 dumpdir=dump; expdir=exp; python=python3
 # Data
 local_data_opts=""; lang=en
+max_bad_fraction=""             # stage 1 fails when more than this share of a split's lines is unreadable (empty: prepare_data's default)
 train_set=train; valid_set=dev; test_sets=""
 recon_sets=""                  # sets of the reconstruction check (default: every ASR test set; none: skip it)
 fs=16000; min_wav_duration=0.1; max_wav_duration=30
@@ -42,7 +43,7 @@ vocoder_file=""; judge_model=""
 judge_opts="beam_size=5 ctc_weight=0.3"   # judge decoding in stage 7 (KEY=VALUE ...); as sttatts.sh, so both read a judge alike
 compare_tts=""                 # LABEL=<score.json> of another system's TTS set (e.g. STTATTS) for RESULTS.md
 __declared_options=(stage stop_stage skip_data_prep skip_train skip_eval skip_packing ngpu nj inference_nj
-  dumpdir expdir python local_data_opts lang train_set valid_set test_sets recon_sets fs min_wav_duration
+  dumpdir expdir python local_data_opts max_bad_fraction lang train_set valid_set test_sets recon_sets fs min_wav_duration
   max_wav_duration spk_embed_kind spk_model_dir bin_table recon_frame_rates recon_max_utts tag train_config train_args
   resume jobs asr_train_args tts_train_args joint_train_args judge_config judge_args train_judge
   inference_model inference_tag asr_inference_args tts_inference_args vocoder_file judge_model judge_opts

@@ -20,6 +20,7 @@ ngpu=0; num_nodes=1; nj=2; inference_nj=2; gpu_inference=false
 dumpdir=dump; expdir=exp; python=python3
 # Data
 local_data_opts=""; lang=en
+max_bad_fraction=""   # stage 1 fails when more than this share of a split's lines is unreadable (empty: prepare_data's default)
 train_set=train; valid_set=dev; test_sets=""
 fs=16000; min_wav_duration=0.1; max_wav_duration=30
 spk_embed_kind=dvector; spk_model_dir=""
@@ -35,7 +36,7 @@ inference_config=""; inference_args=""; inference_model=valid.loss.ave.pth
 vocoder_file=""; judge_model=""
 judge_opts="beam_size=5 ctc_weight=0.3"   # decoding options of the judge ASR in stage 7 (KEY=VALUE ...)
 __declared_options=(stage stop_stage skip_data_prep skip_train skip_eval skip_packing ngpu num_nodes nj
-  inference_nj gpu_inference dumpdir expdir python local_data_opts lang train_set valid_set test_sets fs
+  inference_nj gpu_inference dumpdir expdir python local_data_opts max_bad_fraction lang train_set valid_set test_sets fs
   min_wav_duration max_wav_duration spk_embed_kind spk_model_dir token_list_from tag train_config
   train_args init_model resume judge_config judge_args train_judge inference_config inference_args
   inference_model vocoder_file judge_model judge_opts train_vocoder vocoder_type vocoder_args)

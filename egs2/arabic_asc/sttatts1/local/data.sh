@@ -5,8 +5,9 @@ set -euo pipefail
 
 keep_diacritics=true  # the paper trains TTS with and without diacritics
 dev_utts=20           # utterances of the training part held out as the dev set
-__declared_options=(keep_diacritics dev_utts)
-help_message="Usage: local/data.sh [--keep_diacritics true|false] [--dev_utts N]"
+max_bad_fraction=""   # fail when more than this share of a split's lines is unreadable (empty: prepare_data's default)
+__declared_options=(keep_diacritics dev_utts max_bad_fraction)
+help_message="Usage: local/data.sh [--keep_diacritics true|false] [--dev_utts N] [--max_bad_fraction F]"
 
 . ./path.sh
 . ./db.sh
@@ -22,7 +23,8 @@ for category in asr tts; do
     log "prepare_data arabic_speech_corpus ${subset} (${category}) -> ${out}"
     # The same recording serves both tasks: each task gets its own utterance ids.
     python -m espnet_ext.bin.prepare_data --corpus arabic_speech_corpus --root "${ASC}" --split "${subset}" \
-      --category "${category}" --normalize ar "${diac[@]}" --utt_suffix "_${category}" --out "${out}"
+      --category "${category}" --normalize ar "${diac[@]}" --utt_suffix "_${category}" \
+      ${max_bad_fraction:+--max_bad_fraction "${max_bad_fraction}"} --out "${out}"
   done
   python -m espnet_ext.bin.subset_data --in "data/asc_train_${category}" --last "${dev_utts}" \
     --out "data/dev_${category}" --rest "data/train_${category}"

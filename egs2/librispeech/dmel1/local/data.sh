@@ -14,7 +14,8 @@ tts_dev_set=dev-clean
 asr_test_sets="test-clean"
 tts_test_sets="test-clean"
 normalize=en          # lowercase, no punctuation, as the papers score
-__declared_options=(asr_train_sets tts_train_sets tts_corpus asr_dev_set tts_dev_set asr_test_sets tts_test_sets normalize)
+max_bad_fraction=""   # fail when more than this share of a split's lines is unreadable (empty: prepare_data's default)
+__declared_options=(asr_train_sets tts_train_sets tts_corpus asr_dev_set tts_dev_set asr_test_sets tts_test_sets normalize max_bad_fraction)
 help_message="Usage: local/data.sh [options]  (corpus roots come from db.sh)"
 
 . ./path.sh
@@ -33,7 +34,8 @@ esac
 prep() {  # corpus root split category out [utt_suffix]
   log "prepare_data --corpus $1 --split $3 --category $4 -> $5"
   python -m espnet_ext.bin.prepare_data --corpus "$1" --root "$2" --split "$3" --category "$4" \
-    --normalize "${normalize}" --out "$5" ${6:+--utt_suffix "$6"}
+    --normalize "${normalize}" --out "$5" ${6:+--utt_suffix "$6"} \
+    ${max_bad_fraction:+--max_bad_fraction "${max_bad_fraction}"}
 }
 name() { echo "${1//-/_}"; }
 

@@ -16,8 +16,9 @@ vc_speakers=""         # CMU Arctic speakers for VC (default: every speaker foun
 vc_test_prompts=10     # the last N prompts of every speaker are held out for dev/test VC
 asr_tts_hours_ratio=0  # >0: subsample ASR to at most this many times the TTS hours
 normalize=en           # text normalisation (lowercase, no punctuation) as the paper
+max_bad_fraction=""  # fail when more than this share of a split's lines is unreadable (empty: prepare_data's default)
 __declared_options=(combination asr_train_sets tts_train_sets use_ljspeech asr_dev_set tts_dev_set
-  asr_test_sets tts_test_sets use_vc vc_speakers vc_test_prompts asr_tts_hours_ratio normalize)
+  asr_test_sets tts_test_sets use_vc vc_speakers vc_test_prompts asr_tts_hours_ratio normalize max_bad_fraction)
 help_message="Usage: local/data.sh [options]  (corpus roots come from db.sh)"
 
 . ./path.sh
@@ -39,7 +40,7 @@ esac
 prep() {  # corpus root split category out
   log "prepare_data --corpus $1 --split $3 -> $5"
   python -m espnet_ext.bin.prepare_data --corpus "$1" --root "$2" --split "$3" --category "$4" \
-    --normalize "${normalize}" --out "$5"
+    --normalize "${normalize}" --out "$5" ${max_bad_fraction:+--max_bad_fraction "${max_bad_fraction}"}
 }
 name() { echo "${1//-/_}"; }
 
@@ -57,6 +58,7 @@ if [ "${use_vc}" = true ]; then
   log "make_vc_data: CMU Arctic pairs (held-out prompts: last ${vc_test_prompts})"
   python -m espnet_ext.bin.make_vc_data --root "${CMU_ARCTIC}" ${vc_speakers:+--speakers ${vc_speakers}} \
     --heldout_prompts "${vc_test_prompts}" --normalize "${normalize}" \
+    ${max_bad_fraction:+--max_bad_fraction "${max_bad_fraction}"} \
     --train_out data/vc_train --dev_out data/vc_dev --test_out data/test_vc
   train_dirs+=(data/vc_train); dev_dirs+=(data/vc_dev)
 fi

@@ -196,7 +196,7 @@ class SamplesPage:
 
     def __init__(self, out: Path, dump_dir: Path, systems: Sequence[System], lang: str = "en",
                  vocoder_file: Optional[str] = None, utts_per_set: int = UTTS_PER_SET, title: str = ""):
-        self.out, self.dump_dir, self.systems = Path(out), Path(dump_dir), list(systems)
+        self.out, self.dump_dir, self.systems = Path(out), Path(dump_dir), unique_labels(systems)
         self.lang, self.vocoder_file, self.n, self.title = lang, vocoder_file, utts_per_set, title
         self.norm = normalizer(lang)
 
@@ -255,8 +255,6 @@ class SamplesPage:
         return f'<td class="utt"><div class="id">{esc(utt)}</div><div class="text" dir="auto">{esc(text)}</div></td>'
 
     def tts_rows(self, name: str, dump: Path, systems: Sequence[System], utts: List[str]) -> List[List[str]]:
-        from espnet_ext.evaluation.plots import plot_attention, plot_mels
-
         texts = read_kv(dump / "text")
         wav_scp = read_kv(dump / "wav.scp")
         real = {u: read_audio(resolve(wav_scp[u], dump)) for u in utts}
@@ -284,17 +282,25 @@ class SamplesPage:
             for s, sys_scores, gen_scp, feats, att in per_system:
                 rel = self.save_audio(f"audio/{name}/{s.slug}/{utt}.wav", read_audio(resolve(gen_scp[utt], s.decode_dir)))
                 cell = self.system_cell(rel, sys_scores.get(utt, {}), texts[utt])
-                if utt in feats:
-                    cell += image_tag(self.save_figure(f"images/{name}/{s.slug}/{utt}_mel.png", plot_mels, feats[utt],
-                                                       reference=ref_mel, fs=mel.fs, hop_length=mel.hop_length),
-                                      f"{s.label} mel of {utt}", "mel")
-                if utt in att:
-                    cell += image_tag(self.save_figure(f"images/{name}/{s.slug}/{utt}_att.png", plot_attention,
-                                                       np.load(att[utt]), title="attention"),
-                                      f"{s.label} attention of {utt}", "att")
+                cell += self.tts_figures(f"images/{name}/{s.slug}/{utt}", s.label, feats.get(utt), ref_mel, mel, att.get(utt))
                 row.append(f"<td>{cell}</td>")
             rows.append(row)
         return rows
+
+    def tts_figures(self, stem: str, label: str, feat: Optional[np.ndarray], ref_mel: np.ndarray, mel: MelConfig,
+                    att: Optional[Path]) -> str:
+        """The generated mel above the reference mel (same colour scale), and the attention map."""
+        from espnet_ext.evaluation.plots import plot_attention, plot_mels
+
+        out = ""
+        if feat is not None:
+            rel = self.save_figure(f"{stem}_mel.png", plot_mels, feat, reference=ref_mel, fs=mel.fs,
+                                   hop_length=mel.hop_length)
+            out += image_tag(rel, f"{label}: generated and reference mel", "mel")
+        if att is not None:
+            rel = self.save_figure(f"{stem}_att.png", plot_attention, np.load(att), title="attention")
+            out += image_tag(rel, f"{label}: attention", "att")
+        return out
 
     def vc_rows(self, name: str, dump: Path, systems: Sequence[System], utts: List[str]) -> List[List[str]]:
         texts = read_kv(dump / "text")
@@ -335,7 +341,8 @@ class SamplesPage:
         """Audio, its figures, and the judge's transcript with the errors marked."""
         cell = audio_tag(rel) + figures(scores, JUDGE_FIGURES)
         if "judge_synth_hyp" in scores:
-            cell += f'<div class="hyp" dir="auto" title="judge transcript">{marked_transcript(text, scores["judge_synth_hyp"], self.norm)}</div>'
+            marked = marked_transcript(text, scores["judge_synth_hyp"], self.norm)
+            cell += f'<div class="hyp" dir="auto" title="the judge\'s transcript">{marked}</div>'
         return cell
 
     def document(self, sections: List[str]) -> str:
@@ -356,6 +363,19 @@ that audio), speaker similarity (d-vector cosine to the target speaker's recordi
 {"".join(sections) or '<p>No decoded test set.</p>'}
 </body></html>
 """
+
+
+def unique_labels(systems: Sequence[System]) -> List[System]:
+    """The systems, a repeated label (hence audio folder) numbered: "a", "a (2)"."""
+    out, seen = [], set()
+    for s in systems:
+        label, n = s.label, 1
+        while System(label, s.decode_dir).slug in seen:
+            n += 1
+            label = f"{s.label} ({n})"
+        seen.add(System(label, s.decode_dir).slug)
+        out.append(System(label, s.decode_dir))
+    return out
 
 
 def display_path(path: Path) -> str:

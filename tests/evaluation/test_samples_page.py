@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from espnet_ext.evaluation.samples_page import (System, display_path, marked_transcript, normalizer, resolve,
-                                                select_utterances)
+                                                select_utterances, unique_labels)
 from espnet_ext.evaluation.utterance_scores import add_transcripts, read_utt_scores, write_utt_scores
 
 
@@ -34,6 +34,9 @@ def test_systems_are_labelled_by_the_spec_or_the_folder_above():
     assert System.parse("exp/sttatts_b/decode_y").label == "sttatts_b"
     assert System("long run/2", Path(".")).slug == "long_run_2"
     assert display_path(Path("/home/me/exp/a/decode_x")) == ".../exp/a/decode_x"
+    # the same label twice (e.g. --compare of a same-named exp dir) gets its own column and audio folder
+    labels = [s.label for s in unique_labels([System("a", Path("x")), System("a", Path("y")), System("b", Path("z"))])]
+    assert labels == ["a", "a (2)", "b"]
 
 
 def test_scp_paths_of_another_recipe_folder_resolve_from_its_decode_dir(tmp_path, monkeypatch):

@@ -239,6 +239,7 @@ def test_listening_page_shows_each_sample_with_its_figures_and_plays_in_chromium
     assert [s for s, ok, _ in check["audios"] if not ok] == [] and len(check["audios"]) == len(src["audio"])
     assert all(duration > 0 for _, _, duration in check["audios"])
     shot = tmp_path / "page.png"
-    chromium(tmp_path, f"--screenshot={shot}", "--window-size=1400,1000", "--hide-scrollbars", (samples / "index.html").as_uri())
+    chromium(tmp_path, f"--screenshot={shot}", "--window-size=1400,1000", "--hide-scrollbars",
+             (samples / "index.html").as_uri())
     pixels = np.asarray(Image.open(shot).convert("L"))
     assert pixels.shape == (1000, 1400) and pixels.std() > 10  # text, players and figures, not a blank page

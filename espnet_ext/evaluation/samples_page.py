@@ -18,7 +18,7 @@ import html
 import logging
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence
 
@@ -177,7 +177,7 @@ table { border-collapse: collapse; }
 th, td { border: 1px solid #d0d7de; padding: 6px; vertical-align: top; text-align: left; }
 th { background: #f6f8fa; position: sticky; top: 0; }
 td.utt { max-width: 18em; } .id { font-family: monospace; font-size: 0.8em; color: #57606a; }
-.text, .hyp { margin: 0.3em 0; } .hyp { font-family: monospace; }
+.text, .hyp { margin: 0.3em 0; } .hyp { font-family: monospace; max-width: 32em; overflow-wrap: anywhere; }
 audio { width: 220px; display: block; }
 img { display: block; margin-top: 4px; } img.mel { width: 320px; } img.att { width: 200px; }
 .fig { font-size: 0.85em; color: #0a3069; margin-top: 3px; }
@@ -280,27 +280,31 @@ class SamplesPage:
                 row.append(self.audio_cell(self.save_audio(f"audio/{name}/{utt}.{kind}_copy.wav", wav), scores,
                                            f"judge_{kind}_copy"))
             for s, sys_scores, gen_scp, feats, att in per_system:
-                rel = self.save_audio(f"audio/{name}/{s.slug}/{utt}.wav", read_audio(resolve(gen_scp[utt], s.decode_dir)))
-                cell = self.system_cell(rel, sys_scores.get(utt, {}), texts[utt])
-                cell += self.tts_figures(f"images/{name}/{s.slug}/{utt}", s.label, feats.get(utt), ref_mel, mel, att.get(utt))
+                gen = read_audio(resolve(gen_scp[utt], s.decode_dir))
+                cell = self.system_cell(self.save_audio(f"audio/{name}/{s.slug}/{utt}.wav", gen),
+                                        sys_scores.get(utt, {}), texts[utt])
+                if utt in feats:  # a --compare system may generate at another hop: its reference mel too
+                    hop = max(1, round(len(gen) / max(1, len(feats[utt]))))
+                    reference = ref_mel if hop == mel.hop_length else log_mel(real[utt], replace(mel, hop_length=hop))
+                    cell += self.mel_figure(f"images/{name}/{s.slug}/{utt}", s.label, feats[utt], reference, mel.fs, hop)
+                if utt in att:
+                    cell += self.attention_figure(f"images/{name}/{s.slug}/{utt}", s.label, att[utt])
                 row.append(f"<td>{cell}</td>")
             rows.append(row)
         return rows
 
-    def tts_figures(self, stem: str, label: str, feat: Optional[np.ndarray], ref_mel: np.ndarray, mel: MelConfig,
-                    att: Optional[Path]) -> str:
-        """The generated mel above the reference mel (same colour scale), and the attention map."""
-        from espnet_ext.evaluation.plots import plot_attention, plot_mels
+    def mel_figure(self, stem: str, label: str, feat: np.ndarray, reference: np.ndarray, fs: int, hop: int) -> str:
+        """The generated mel (T, n_mels) above the reference mel, same colour scale; hop in samples."""
+        from espnet_ext.evaluation.plots import plot_mels
 
-        out = ""
-        if feat is not None:
-            rel = self.save_figure(f"{stem}_mel.png", plot_mels, feat, reference=ref_mel, fs=mel.fs,
-                                   hop_length=mel.hop_length)
-            out += image_tag(rel, f"{label}: generated and reference mel", "mel")
-        if att is not None:
-            rel = self.save_figure(f"{stem}_att.png", plot_attention, np.load(att), title="attention")
-            out += image_tag(rel, f"{label}: attention", "att")
-        return out
+        rel = self.save_figure(f"{stem}_mel.png", plot_mels, feat, reference=reference, fs=fs, hop_length=hop)
+        return image_tag(rel, f"{label}: generated and reference mel", "mel")
+
+    def attention_figure(self, stem: str, label: str, att: Path) -> str:
+        from espnet_ext.evaluation.plots import plot_attention
+
+        rel = self.save_figure(f"{stem}_att.png", plot_attention, np.load(att), title="attention")
+        return image_tag(rel, f"{label}: attention", "att")
 
     def vc_rows(self, name: str, dump: Path, systems: Sequence[System], utts: List[str]) -> List[List[str]]:
         texts = read_kv(dump / "text")

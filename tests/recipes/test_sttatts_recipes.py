@@ -19,6 +19,7 @@ import pytest
 import soundfile as sf
 
 import espnet_ext.vocoder
+from espnet_ext.text.normalize import normalize_english
 
 
 def rk(path) -> dict:
@@ -228,8 +229,10 @@ def test_listening_page_shows_each_sample_with_its_figures_and_plays_in_chromium
         assert f"judge CER {scores[utt]['judge_synth_cer']:.1f} % · spk sim {scores[utt]['spk_sim_target']:.3f}" in page
         assert f"judge CER {scores[utt]['judge_vocoder_copy_cer']:.1f} %" in page
     asr_scores = json.loads((decode / "test_asr_test_clean/utt_scores.json").read_text(encoding="utf-8"))
-    for utt, hyp in rk(decode / "test_asr_test_clean/1best_recog/text").items():
-        assert asr_scores[utt]["hyp"] == hyp and f"CER {asr_scores[utt]['cer']:.1f} %" in page
+    assert set(asr_scores) == set(asr)
+    for s in asr_scores.values():  # the hypothesis stage 7 scored, its words marked, and its rates
+        assert f"CER {s['cer']:.1f} % · WER {s['wer']:.1f} %" in page
+        assert all(html.escape(word) in page for word in normalize_english(s["hyp"]).split())
     # in the browser: every image has pixels, every <audio> decodes, and the page renders
     copy = shutil.copytree(samples, tmp_path / "samples")
     (copy / "check.html").write_text(page.replace("</body>", BROWSER_CHECK + "</body>"), encoding="utf-8")

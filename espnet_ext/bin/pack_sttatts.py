@@ -37,7 +37,8 @@ def main(argv=None) -> int:
     if args.vocoder_file:
         files["vocoder_file"] = args.vocoder_file
     option = [p for p in [exp / "RESULTS.md"] if p.is_file()]
-    option += sorted(p for p in exp.rglob("*") if p.suffix in IMAGE_SUFFIXES and "logdir" not in p.parts)
+    # not the listening page's per-utterance figures (samples/: a folder of its own, with its audio)
+    option += sorted(p for p in exp.rglob("*") if p.suffix in IMAGE_SUFFIXES and not {"logdir", "samples"} & set(p.parts))
     out = pack_model(args.out, files=files, yaml_files={"train_config": exp / "config.yaml"}, option=option)
     print(f"packed {len(files) + 1 + len(option)} files -> {out}")
     return 0

@@ -23,7 +23,8 @@ Per model (``<exp_dir>/<job>/``) and test set, by the set's task (``utt2category
   ``score_sttatts`` output on the same split), with the judge it was scored by; its MCD only if
   it was scored on WORLD mel cepstra too (``"mcd_analysis": "world"``).
 
-Numbers per model and set go to ``<job>/<decode_name>/<set>/score.json``; the reconstruction check
+Numbers per model and set go to ``<job>/<decode_name>/<set>/score.json`` (per utterance:
+``utt_scores.json``, ``espnet_ext.evaluation.utterance_scores``); the reconstruction check
 to ``<exp_dir>/reconstruction/<set>/``; figures to ``<job>/images/`` and ``<exp_dir>/images/``.
 """
 import argparse
@@ -44,6 +45,7 @@ from espnet_ext.corpora.data_dir import read_kv, write_text_atomic
 from espnet_ext.evaluation.judge import add_judge_arguments, judge_from_args
 from espnet_ext.evaluation.mcd import MCD_REPORT_NOTE, mean_mcd
 from espnet_ext.evaluation.speaker_similarity import cosine_similarity, speaker_embedding
+from espnet_ext.evaluation.utterance_scores import add_values, write_utt_scores
 from espnet_ext.vocoder import load_vocoder
 
 TASKS_OF_JOB = {"asr": ("asr",), "tts": ("tts",), "joint": ("asr", "tts")}
@@ -87,9 +89,9 @@ def score_tts(dump: Path, decode: Path, lang: str, judge, images: Optional[Path]
     missing = sorted(set(refs) - set(gen))
     if missing:
         logging.warning("%s: %d utterances were not synthesized: %s", decode, len(missing), missing[:5])
-    out = {"utts": len(gen)}
+    out, per_utt = {"utts": len(gen)}, {}
     if judge is not None:
-        out["judge_synth"] = judge_cer(judge, gen, refs, lang)
+        out["judge_synth"] = judge_cer(judge, gen, refs, lang, per_utt, "judge_synth")
     ended = read_kv(decode / "ended")
     out["eos_pct"] = 100.0 * float(np.mean([ended[k] == "true" for k in gen]))
     ratios = [len(gen[k]) / max(1, len(real[k])) for k in gen]
@@ -97,8 +99,10 @@ def score_tts(dump: Path, decode: Path, lang: str, judge, images: Optional[Path]
     out["length_within_15pct"] = 100.0 * float(np.mean([abs(r - 1) <= LENGTH_TOLERANCE for r in ratios]))
     out["mcd_dtw_db"] = mean_mcd(real, gen, FS)
     out["mcd_analysis"] = "world"
-    out["spk_sim_target"] = _mean(cosine_similarity(speaker_embedding(gen[k], FS), speaker_embedding(real[k], FS))
-                                  for k in gen)
+    sim_target = {k: cosine_similarity(speaker_embedding(gen[k], FS), speaker_embedding(real[k], FS)) for k in gen}
+    out["spk_sim_target"] = _mean(sim_target.values())
+    add_values(per_utt, "spk_sim_target", sim_target)
+    write_utt_scores(decode, per_utt)  # per-utterance figures, for the listening page
     if images is not None and gen:
         from espnet_ext.evaluation.plots import plot_mels
 

@@ -15,7 +15,8 @@ Per test set, by its task (``utt2category``):
 - VC: the judge's CER, speaker similarity to the target recording and to the source, MCD-DTW to
   the target.
 MCD is measured on WORLD mel cepstra unless named otherwise (``espnet_ext.evaluation.mcd``).
-Figures go to ``<exp_dir>/images/``; per-set numbers to ``<decode_dir>/<set>/score.json``.
+Figures go to ``<exp_dir>/images/``; per-set numbers to ``<decode_dir>/<set>/score.json``, per-utterance
+ones to ``<decode_dir>/<set>/utt_scores.json`` (``espnet_ext.evaluation.utterance_scores``).
 """
 import argparse
 import json
@@ -32,6 +33,7 @@ from espnet_ext.evaluation.judge import add_judge_arguments, judge_from_args
 from espnet_ext.evaluation.mcd import MCD_REPORT_NOTE, mean_mcd
 from espnet_ext.evaluation.speaker_similarity import cosine_similarity, speaker_embedding
 from espnet_ext.evaluation.text_metrics import score_transcripts
+from espnet_ext.evaluation.utterance_scores import add_transcripts, add_values, write_utt_scores
 from espnet_ext.text.normalize import normalize_arabic, normalize_english
 from espnet_ext.vocoder import load_vocoder
 from espnet_ext.vocoder.features import MelConfig, log_mel
@@ -72,12 +74,18 @@ def score_asr(dump: Path, decode: Path, lang: str) -> dict:
     for name, norm in normalizers(lang).items():
         rates = score_transcripts(refs, {k: hyps.get(k, "") for k in refs}, norm)
         out[name or "default"] = {"wer": rates["wer"].percent, "cer": rates["cer"].percent}
+    per_utt = {}
+    add_transcripts(per_utt, "", refs, {k: hyps.get(k, "") for k in refs}, list(normalizers(lang).values())[-1])
+    write_utt_scores(decode, per_utt)
     return out
 
 
-def judge_cer(judge, wavs: dict, refs: dict, lang: str) -> dict:
+def judge_cer(judge, wavs: dict, refs: dict, lang: str, per_utt=None, prefix: str = "") -> dict:
+    """The judge's CER / WER over ``wavs``; with ``per_utt``, also each utterance's (keys ``<prefix>_cer``...)."""
     norm = list(normalizers(lang).values())[-1]
     score = judge.score(wavs, {k: refs[k] for k in wavs}, FS, norm)
+    if per_utt is not None:
+        add_transcripts(per_utt, f"{prefix}_", refs, score.hypotheses, norm)
     return {"cer": score.cer.percent, "wer": score.wer.percent, "judge": score.judge}
 
 
@@ -93,16 +101,16 @@ def score_speech(task: str, dump: Path, decode: Path, lang: str, judge, images: 
     refs = read_kv(dump / "text")
     target_scp = dump / ("tgt_wav.scp" if task == "vc" else "wav.scp")
     target = {k: v for k, v in read_wavs(target_scp).items() if k in gen}
-    out = {"utts": len(gen)}
+    out, per_utt = {"utts": len(gen)}, {}
     if judge is not None:
-        out["judge_synth"] = judge_cer(judge, gen, refs, lang)
+        out["judge_synth"] = judge_cer(judge, gen, refs, lang, per_utt, "judge_synth")
         if task == "tts":
-            out["judge_real"] = judge_cer(judge, target, refs, lang)
+            out["judge_real"] = judge_cer(judge, target, refs, lang, per_utt, "judge_real")
             copies = {"gl": copy_synthesis(target, None)}
             if vocoder_file:
                 copies["vocoder"] = copy_synthesis(target, vocoder_file)
             for kind, copy in copies.items():
-                out[f"judge_{kind}_copy"] = judge_cer(judge, copy, refs, lang)
+                out[f"judge_{kind}_copy"] = judge_cer(judge, copy, refs, lang, per_utt, f"judge_{kind}_copy")
                 out[f"mcd_{kind}_copy_db"] = mean_mcd(target, copy, FS)
                 out[f"mcd_{kind}_copy_mel80_db"] = mean_mcd(target, copy, FS, "mel")
     shapes = {k: int(v.split(",")[0]) for k, v in read_kv(decode / "speech_shape").items()}
@@ -115,10 +123,15 @@ def score_speech(task: str, dump: Path, decode: Path, lang: str, judge, images: 
     out["mcd_dtw_db"] = mean_mcd(target, gen, FS)
     out["mcd_analysis"] = "world"  # score_dmel --compare_tts: older score.json held the 80-band-mel MCD
     emb_gen = {k: speaker_embedding(w, FS) for k, w in gen.items()}
-    out["spk_sim_target"] = float(np.mean([cosine_similarity(emb_gen[k], speaker_embedding(target[k], FS)) for k in gen]))
+    sim_target = {k: cosine_similarity(emb_gen[k], speaker_embedding(target[k], FS)) for k in gen}
+    out["spk_sim_target"] = float(np.mean(list(sim_target.values())))
+    add_values(per_utt, "spk_sim_target", sim_target)
     if task == "vc":
         source = read_wavs(dump / "wav.scp")
-        out["spk_sim_source"] = float(np.mean([cosine_similarity(emb_gen[k], speaker_embedding(source[k], FS)) for k in gen]))
+        sim_source = {k: cosine_similarity(emb_gen[k], speaker_embedding(source[k], FS)) for k in gen}
+        out["spk_sim_source"] = float(np.mean(list(sim_source.values())))
+        add_values(per_utt, "spk_sim_source", sim_source)
+    write_utt_scores(decode, per_utt)
     plot_examples(decode, target, images, name)
     return out
 

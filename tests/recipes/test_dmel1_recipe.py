@@ -110,6 +110,22 @@ def test_each_job_trains_on_its_task_and_decodes_its_test_sets(recipe):
     assert not (d / EXP / "asr").exists()
 
 
+def test_listening_page_has_a_column_per_job_with_per_utterance_figures(recipe):
+    d, _, _ = recipe
+    page = (d / EXP / "samples/index.html").read_text(encoding="utf-8")
+    decode = "decode_default_valid.loss.ave"
+    assert "<th>tts: synthesized</th><th>joint: synthesized</th>" in page  # both models' TTS, side by side
+    assert "<th>joint: hypothesis</th>" in page and "tts: hypothesis" not in page  # the TTS model has no ASR
+    for job in ("tts", "joint"):
+        scores = json.loads((d / EXP / job / decode / TEST_TTS / "utt_scores.json").read_text(encoding="utf-8"))
+        assert set(scores) == set(rk(d / "dump/raw" / TEST_TTS / "text"))
+        for utt, s in scores.items():
+            assert f"judge CER {s['judge_synth_cer']:.1f} % · spk sim {s['spk_sim_target']:.3f}" in page
+            wav, fs = sf.read(d / EXP / "samples/audio" / TEST_TTS / job / f"{utt}.wav")
+            assert fs == 16000 and len(wav) > 0
+    assert "_att.png" not in page  # the decoder-only dMel LM has no cross-attention to show
+
+
 def _table_rows(results: str, heading: str) -> list:
     section = results.split(heading, 1)[1].split("\n## ", 1)[0]
     return [[c.strip() for c in line.strip("|").split("|")] for line in section.splitlines()

@@ -5,16 +5,21 @@ tests check that every stage runs, writes what the next one reads, reruns identi
 the packed zip loads in a fresh process; quality is measured by `make demo` (RESULTS.md).
 """
 import hashlib
+import html
 import json
+import re
+import shutil
 import subprocess
 import sys
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
 import espnet_ext.vocoder
+from espnet_ext.text.normalize import normalize_english
 
 
 def rk(path) -> dict:
@@ -146,3 +151,99 @@ def test_arabic_recipe_runs_every_stage_and_scores_with_and_without_diacritics(t
     assert "## TTS" in results and (exp / "sttatts_sttatts_mini.zip").exists()
     texts = rk(recipe / "data/train_asr/text")
     assert any("\u064b" <= ch <= "\u0652" for t in texts.values() for ch in t)  # diacritics kept by default
+
+
+CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Injected into a copy of the page: once loaded, which images have pixels and which <audio> elements
+# decoded their metadata, written into the DOM that --dump-dom prints.
+BROWSER_CHECK = """<script>
+window.addEventListener("load", async () => {
+  const images = [...document.images].map(i => [i.getAttribute("src"), i.complete && i.naturalWidth > 0]);
+  const audios = await Promise.all([...document.querySelectorAll("audio")].map(a => new Promise(done => {
+    const result = ok => done([a.getAttribute("src"), ok, a.duration]);
+    if (a.readyState >= 1) return result(true);
+    a.addEventListener("loadedmetadata", () => result(true));
+    a.addEventListener("error", () => result(false));
+    a.load();
+  })));
+  const pre = document.createElement("pre");
+  pre.id = "browser-check";
+  pre.textContent = JSON.stringify({images, audios});
+  document.body.appendChild(pre);
+});
+</script>"""
+
+
+def page_sources(page: str) -> dict:
+    """{"audio": [src, ...], "img": [...], "href": [...]} of an HTML page."""
+    from html.parser import HTMLParser
+
+    found = {"audio": [], "img": [], "href": []}
+
+    class Sources(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag in ("audio", "img"):
+                found[tag].append(attrs["src"])
+            if "href" in attrs:
+                found["href"].append(attrs["href"])
+
+    Sources().feed(page)
+    return found
+
+
+def chromium(tmp_path, *args) -> str:
+    argv = [*CHROMIUM, f"--user-data-dir={tmp_path / 'chromium_profile'}", *args]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out.stdout
+
+
+def test_listening_page_shows_each_sample_with_its_figures_and_plays_in_chromium(english, tmp_path):
+    from PIL import Image
+
+    recipe, _ = english
+    exp = recipe / "exp/sttatts_sttatts_mini"
+    # stage 7's decode dir (test_english_stage_6_reruns_with_fewer_jobs adds one without the vocoder)
+    samples, decode = exp / "samples", exp / "decode_decode_sttatts_valid.loss.ave_vocoder_parallel_wavegan"
+    page = (samples / "index.html").read_text(encoding="utf-8")
+    assert str(recipe) not in page and not re.search(r'(src|href)="(/|[a-z]+:)', page)  # relative paths only
+    assert '<meta charset="utf-8">' in page and 'dir="auto"' in page
+    src = page_sources(page)
+    # the tiny sets are shown whole (fewer than 8 utterances each), one <audio> per kind of sample
+    asr, vc, tts = (sorted(rk(recipe / "dump/raw" / name / "wav.scp"))
+                    for name in ("test_asr_test_clean", "test_vc", "test_tts_test_clean"))
+    # ASR: the recording; VC: source, target speaker, converted; TTS: real, Griffin-Lim, vocoder, synthesized
+    assert len(src["audio"]) == len(asr) + 3 * len(vc) + 4 * len(tts)
+    for rel in src["audio"]:
+        wav, fs = sf.read(samples / rel)
+        assert fs == 16000 and len(wav) > 0
+    # TTS: mel beside the reference for every row, attention where stage 6 saved it; per-utterance figures
+    assert sum("_mel.png" in s for s in src["img"]) == len(tts)
+    saved_att = {p.name[: -len("_att.npy")] for p in decode.glob("test_tts_test_clean/logdir/output.*/plots/*_att.npy")}
+    assert saved_att and sum("_att.png" in s for s in src["img"]) == len(saved_att & set(tts))
+    scores = json.loads((decode / "test_tts_test_clean/utt_scores.json").read_text(encoding="utf-8"))
+    summary = json.loads((decode / "test_tts_test_clean/score.json").read_text(encoding="utf-8"))
+    assert sum(s["spk_sim_target"] for s in scores.values()) / len(scores) == pytest.approx(summary["spk_sim_target"])
+    for utt in tts:
+        assert f"judge CER {scores[utt]['judge_synth_cer']:.1f} % · spk sim {scores[utt]['spk_sim_target']:.3f}" in page
+        assert f"judge CER {scores[utt]['judge_vocoder_copy_cer']:.1f} %" in page
+    asr_scores = json.loads((decode / "test_asr_test_clean/utt_scores.json").read_text(encoding="utf-8"))
+    assert set(asr_scores) == set(asr)
+    for s in asr_scores.values():  # the hypothesis stage 7 scored, its words marked, and its rates
+        assert f"CER {s['cer']:.1f} % · WER {s['wer']:.1f} %" in page
+        assert all(html.escape(word) in page for word in normalize_english(s["hyp"]).split())
+    # in the browser: every image has pixels, every <audio> decodes, and the page renders
+    copy = shutil.copytree(samples, tmp_path / "samples")
+    (copy / "check.html").write_text(page.replace("</body>", BROWSER_CHECK + "</body>"), encoding="utf-8")
+    dom = chromium(tmp_path, "--virtual-time-budget=15000", "--dump-dom", (copy / "check.html").as_uri())
+    check = json.loads(html.unescape(re.search(r'<pre id="browser-check">(.*?)</pre>', dom, re.S).group(1)))
+    assert [s for s, ok in check["images"] if not ok] == [] and len(check["images"]) == len(src["img"])
+    assert [s for s, ok, _ in check["audios"] if not ok] == [] and len(check["audios"]) == len(src["audio"])
+    assert all(duration > 0 for _, _, duration in check["audios"])
+    shot = tmp_path / "page.png"
+    chromium(tmp_path, f"--screenshot={shot}", "--window-size=1400,1000", "--hide-scrollbars",
+             (samples / "index.html").as_uri())
+    pixels = np.asarray(Image.open(shot).convert("L"))
+    assert pixels.shape == (1000, 1400) and pixels.std() > 10  # text, players and figures, not a blank page

@@ -3,6 +3,7 @@
 #   1 data preparation (local/data.sh)       5 training: one model per job (asr, tts, joint) + judge ASR
 #   2 audio formatting + filtering           6 inference: ASR decoding, TTS synthesis + vocoder
 #   3 d-vectors + dMel tokens                7 scoring + reconstruction check -> exp/dmel_<tag>/RESULTS.md
+#                                            and the listening page exp/dmel_<tag>/samples/index.html
 #   4 token list + collect stats             8 pack each model for the ESPnet model zoo
 # Layout: exp/dmel_<tag>/{asr,tts,joint}/ (one ESPnet exp dir per job), exp/dmel_<tag>/RESULTS.md
 # (every job side by side, and the reconstruction table), exp/dmel_<tag>/reconstruction/.
@@ -42,12 +43,13 @@ asr_inference_args=""; tts_inference_args=""
 vocoder_file=""; judge_model=""
 judge_opts="beam_size=5 ctc_weight=0.3"   # judge decoding in stage 7 (KEY=VALUE ...); as sttatts.sh, so both read a judge alike
 compare_tts=""                 # LABEL=<score.json> of another system's TTS set (e.g. STTATTS) for RESULTS.md
+compare=""                     # other systems' decode dirs ([LABEL=]DIR ...) added as columns of the listening page
 __declared_options=(stage stop_stage skip_data_prep skip_train skip_eval skip_packing ngpu nj inference_nj
   dumpdir expdir python local_data_opts max_bad_fraction lang train_set valid_set test_sets recon_sets fs min_wav_duration
   max_wav_duration spk_embed_kind spk_model_dir bin_table recon_frame_rates recon_max_utts tag train_config train_args
   resume jobs asr_train_args tts_train_args joint_train_args judge_config judge_args train_judge
   inference_model inference_tag asr_inference_args tts_inference_args vocoder_file judge_model judge_opts
-  compare_tts)
+  compare_tts compare)
 help_message="Usage: $0 --train_config conf/dmel_mini.yaml --test_sets 'test_asr test_tts' [options]
 Stages: 1 data prep, 2 format audio, 3 d-vectors + dMel tokens, 4 tokens + stats, 5 train,
 6 inference, 7 scoring + reconstruction check, 8 packing. Rerun any range with --stage N --stop_stage M."
@@ -285,6 +287,13 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ] && [ "${skip_eval}" = false
     ${compare_tts:+--compare_tts ${compare_tts}} \
     --command "${cmdline}"
   cat "${exp_root}/RESULTS.md"
+  systems=()
+  for job in ${jobs}; do systems+=(--system "${job}=${exp_root}/${job}/${decode_name}"); done
+  # shellcheck disable=SC2086
+  run ${python} -m espnet_ext.bin.make_samples_page --lang "${lang}" --dump_dir "${dump}" --test_sets ${test_sets} \
+    "${systems[@]}" ${compare:+--compare ${compare}} ${vocoder_file:+--vocoder_file "${vocoder_file}"} \
+    --out "${exp_root}/samples"
+  log "listening page: ${exp_root}/samples/index.html"
 fi
 
 if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ] && [ "${skip_packing}" = false ]; then

@@ -2,7 +2,7 @@
 # STTATTS recipe stages 1-8 (shared by every corpus folder; run.sh calls it with fixed options).
 #   1 data preparation (local/data.sh)     5 training (+ the judge ASR for TTS intelligibility)
 #   2 audio formatting + filtering         6 inference: ASR decoding, TTS and VC synthesis
-#   3 speaker embeddings                   7 scoring -> exp/<tag>/RESULTS.md
+#   3 speaker embeddings                   7 scoring -> exp/<tag>/RESULTS.md, samples/index.html
 #   4 token list + collect stats           8 pack for the ESPnet model zoo
 set -euo pipefail
 
@@ -35,11 +35,12 @@ train_vocoder=false; vocoder_type=hifigan; vocoder_args=""
 inference_config=""; inference_args=""; inference_model=valid.loss.ave.pth
 vocoder_file=""; judge_model=""
 judge_opts="beam_size=5 ctc_weight=0.3"   # decoding options of the judge ASR in stage 7 (KEY=VALUE ...)
+compare=""   # other systems' decode dirs ([LABEL=]DIR ...) added as columns of the listening page (stage 7)
 __declared_options=(stage stop_stage skip_data_prep skip_train skip_eval skip_packing ngpu num_nodes nj
   inference_nj gpu_inference dumpdir expdir python local_data_opts max_bad_fraction lang train_set valid_set test_sets fs
   min_wav_duration max_wav_duration spk_embed_kind spk_model_dir token_list_from tag train_config
   train_args init_model resume judge_config judge_args train_judge inference_config inference_args
-  inference_model vocoder_file judge_model judge_opts train_vocoder vocoder_type vocoder_args)
+  inference_model vocoder_file judge_model judge_opts train_vocoder vocoder_type vocoder_args compare)
 help_message="Usage: $0 --train_config conf/train.yaml --test_sets 'test_asr test_tts' [options]
 Stages: 1 data prep, 2 format audio, 3 speaker embeddings, 4 tokens + stats, 5 train,
 6 inference, 7 scoring, 8 packing. Rerun any range with --stage N --stop_stage M."
@@ -182,6 +183,11 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ] && [ "${skip_eval}" = false
     --dump_dir "${dump}" --test_sets ${test_sets} ${judge_spec} ${judge_opts:+--judge_opts ${judge_opts}} \
     ${vocoder_file:+--vocoder_file "${vocoder_file}"} --command "${cmdline}"
   cat "${exp_dir}/RESULTS.md"
+  # shellcheck disable=SC2086
+  run ${python} -m espnet_ext.bin.make_samples_page --lang "${lang}" --dump_dir "${dump}" --test_sets ${test_sets} \
+    --system "${tag}=${decode_dir}" ${compare:+--compare ${compare}} ${vocoder_file:+--vocoder_file "${vocoder_file}"} \
+    --out "${exp_dir}/samples"
+  log "listening page: ${exp_dir}/samples/index.html"
 fi
 
 if [ "${stage}" -le 8 ] && [ "${stop_stage}" -ge 8 ] && [ "${skip_packing}" = false ]; then

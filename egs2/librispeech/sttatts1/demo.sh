@@ -26,3 +26,4 @@ export LIBRISPEECH=${corpora} LIBRITTS=${corpora} CMU_ARCTIC=${corpora}
   --train_args "${steps}" --judge_args "${steps}" "$@"
 log "RESULTS: $(pwd)/exp/sttatts_${tag}/RESULTS.md; model zip: $(pwd)/exp/sttatts_${tag}/sttatts_${tag}.zip"
 log "total wall time $(( $(date +%s) - start )) s"
+log "listening page: $(pwd)/exp/sttatts_${tag}/samples/index.html"

@@ -99,11 +99,28 @@ def test_fusion_before_the_encoder_conditions_the_encoder_and_so_ctc():
     assert not torch.allclose(enc, plain, atol=1e-3)
 
 
-def test_without_task_fusion_the_model_still_trains_all_tasks():
+# parameters each task's own path goes through, beside the shared encoder and decoder layers
+TASK_PARAMETERS = {
+    "asr": ["backbone.speech_encoder_prenet.post_extract_proj.weight", "backbone.text_encoder_prenet.embed_tokens.weight",
+            "ctc.ctc_lo.weight"],
+    "tts": ["backbone.text_encoder_prenet.embed_tokens.weight", "backbone.speech_decoder_prenet.speaker_embeds_layer.weight",
+            "backbone.speech_decoder_postnet.feat_out.weight", "backbone.speech_decoder_postnet.prob_out.weight"],
+    "vc": ["backbone.speech_encoder_prenet.post_extract_proj.weight",
+           "backbone.speech_decoder_prenet.speaker_embeds_layer.weight", "backbone.speech_decoder_postnet.feat_out.weight"],
+}
+SHARED_PARAMETERS = ["backbone.encoder.layers.0.fc1.weight", "backbone.decoder.layers.0.fc1.weight"]
+
+
+@pytest.mark.parametrize("task", sorted(TASK_PARAMETERS))
+def test_without_task_fusion_the_model_still_trains_all_tasks(task):
     model, args = build_tiny(task_fusion=None)
     assert model.task_fusion is None
-    loss, _, _ = model.train()(**make_batch(args))
+    loss, stats, _ = model.train()(**make_batch(args, [u for u in UTTERANCES if u[0] == task]))
     loss.backward()
+    assert float(stats[f"{task}_loss"]) > 0 and float(loss) == pytest.approx(float(stats[f"{task}_loss"]), rel=1e-6)
+    params = dict(model.named_parameters())
+    for name in TASK_PARAMETERS[task] + SHARED_PARAMETERS:
+        assert params[name].grad is not None and params[name].grad.abs().sum() > 0, name
 
 
 def test_y_decoder_sends_speech_through_its_own_decoder():

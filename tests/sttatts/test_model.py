@@ -148,3 +148,17 @@ def test_speaker_embedding_size_is_configurable():
     model, _ = build_tiny(backbone={"spk_embed_dim": 256})
     layer = model.backbone.speech_decoder_prenet.speaker_embeds_layer
     assert layer.in_features == 256 + 32 and SPK_DIM != 256
+
+
+def test_a_non_finite_loss_names_the_batchs_utterances_and_the_one_whose_input_is_not_finite(caplog):
+    model, args = build_tiny()
+    batch = make_batch(args)
+    batch["spembs"][1, 3] = float("nan")  # the first TTS utterance's speaker embedding
+    ids = [f"utt{i}" for i in range(len(UTTERANCES))]
+    loss, stats, _ = model.train()(**batch, utt_id=ids)
+    assert math.isnan(float(loss)) and math.isnan(float(stats["tts_loss"])) and math.isfinite(float(stats["asr_loss"]))
+    assert ("Non-finite loss nan (tts_loss nan) in the batch of 5 utterances utt0 utt1 utt2 utt3 utt4; "
+            "non-finite input: utt1 (spembs). ESPnet's trainer skips the update of the whole batch") in caplog.text
+    caplog.clear()
+    model(**make_batch(args), utt_id=ids)  # a clean batch: nothing logged
+    assert caplog.text == ""

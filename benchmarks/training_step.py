@@ -43,8 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 BATCH = {"mini": (8, 8, 3.0, 45), "base": (2, 2, 3.0, 45)}
 LABELS_PER_SECOND = 15  # characters per second of speech: the ASR transcripts' length
 # relative difference of the two sides' losses on the same weights and batch (dropout off): float32
-# summation order; a different loss term, weighting or weight mapping is off by far more
-LOSS_TOLERANCE = 1e-4
+# summation order (measured: 0 at mini size). It catches other weights (an unshared backbone), a
+# different loss term or weighting; not a small perturbation (one decoder matrix 1 % off: 2.5e-6)
+LOSS_TOLERANCE = 1e-5
 
 
 def sizes(size: str) -> dict:

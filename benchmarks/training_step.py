@@ -107,7 +107,8 @@ def hf_models(size: str, spk_dim: int):
     asr_model, tts_model = SpeechT5ForSpeechToText(cfg), SpeechT5ForTextToSpeech(cfg)
     tts_model.speecht5.encoder.wrapped_encoder.load_state_dict(asr_model.speecht5.encoder.wrapped_encoder.state_dict())
     tts_model.speecht5.decoder.wrapped_decoder.load_state_dict(asr_model.speecht5.decoder.wrapped_decoder.state_dict())
-    tts_model.speecht5.encoder.prenet.embed_tokens.load_state_dict(asr_model.speecht5.decoder.prenet.embed_tokens.state_dict())
+    embedding = asr_model.speecht5.decoder.prenet.embed_tokens.state_dict()
+    tts_model.speecht5.encoder.prenet.embed_tokens.load_state_dict(embedding)
     return cfg, asr_model, tts_model
 
 
@@ -169,7 +170,8 @@ def build_hf(size: str, spk_dim: int):
         mel = mel[:, : int(mel_lengths.max())].clone()
         mel[torch.arange(mel.size(1))[None] >= mel_lengths[:, None]] = -100.0
     # the TTS rows of our batch's embeddings (ours draws one per utterance of the mixed batch)
-    spembs = torch.randn(len(asr_wav) + len(tts_wav), spk_dim, generator=torch.Generator().manual_seed(1))[len(asr_wav):]
+    n_asr = len(asr_wav)
+    spembs = torch.randn(n_asr + len(tts_wav), spk_dim, generator=torch.Generator().manual_seed(1))[n_asr:]
 
     def step():
         loss = 0.0

@@ -105,7 +105,8 @@ def main():
     print(f"batch of {args.batch} texts ({total:.1f} s of speech): one by one {bt['one by one'][0]:.1f} s, "
           f"batched {bt['batched'][0]:.1f} s; throughput RTF "
           f"{bt['one by one'][0] / total:.3f} -> {bt['batched'][0] / total:.3f}")
-    common.check_outputs("batched vs one by one", common.within(f"mel frames of {args.batch} texts", diff, MEL_TOLERANCE))
+    common.check_outputs("batched vs one by one",
+                         common.within(f"mel frames of {args.batch} texts", diff, MEL_TOLERANCE))
     common.footer(start)
 
 

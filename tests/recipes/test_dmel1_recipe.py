@@ -127,7 +127,8 @@ def test_results_md_has_asr_tts_and_reconstruction_tables_with_numbers(recipe, r
     assert "judge ASR for TTS and reconstruction: espnet:judge_asr_dmel_mini (decoding: beam_size=2)" in results
     # the joint model's ASR figures, recounted from its hypotheses and the references
     decode = d / EXP / "joint/decode_default_valid.loss.ave" / TEST_ASR
-    refs, hyps = recipe_tools.read_text(d / "dump/raw" / TEST_ASR / "text"), recipe_tools.read_text(decode / "1best_recog/text")
+    refs = recipe_tools.read_text(d / "dump/raw" / TEST_ASR / "text")
+    hyps = recipe_tools.read_text(decode / "1best_recog/text")
     expected = recipe_tools.recount(refs, hyps, normalize_english)
     score = json.loads((decode / "score.json").read_text())
     assert score["default"] == {"wer": pytest.approx(expected["wer"]), "cer": pytest.approx(expected["cer"])}

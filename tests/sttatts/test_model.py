@@ -100,13 +100,13 @@ def test_fusion_before_the_encoder_conditions_the_encoder_and_so_ctc():
 
 
 # parameters each task's own path goes through, beside the shared encoder and decoder layers
+SPEECH_IN, TEXT = "backbone.speech_encoder_prenet.post_extract_proj.weight", "backbone.text_encoder_prenet.embed_tokens.weight"
+SPEAKER = "backbone.speech_decoder_prenet.speaker_embeds_layer.weight"
+MEL_OUT, STOP_OUT = "backbone.speech_decoder_postnet.feat_out.weight", "backbone.speech_decoder_postnet.prob_out.weight"
 TASK_PARAMETERS = {
-    "asr": ["backbone.speech_encoder_prenet.post_extract_proj.weight", "backbone.text_encoder_prenet.embed_tokens.weight",
-            "ctc.ctc_lo.weight"],
-    "tts": ["backbone.text_encoder_prenet.embed_tokens.weight", "backbone.speech_decoder_prenet.speaker_embeds_layer.weight",
-            "backbone.speech_decoder_postnet.feat_out.weight", "backbone.speech_decoder_postnet.prob_out.weight"],
-    "vc": ["backbone.speech_encoder_prenet.post_extract_proj.weight",
-           "backbone.speech_decoder_prenet.speaker_embeds_layer.weight", "backbone.speech_decoder_postnet.feat_out.weight"],
+    "asr": [SPEECH_IN, TEXT, "ctc.ctc_lo.weight"],
+    "tts": [TEXT, SPEAKER, MEL_OUT, STOP_OUT],
+    "vc": [SPEECH_IN, SPEAKER, MEL_OUT],
 }
 SHARED_PARAMETERS = ["backbone.encoder.layers.0.fc1.weight", "backbone.decoder.layers.0.fc1.weight"]
 

@@ -64,8 +64,9 @@ def main():
         t = common.alternate({"espnet": lambda: espnet(w), "ours": lambda: ours(w)}, repeat=args.repeat, warmup=0)
         for k in times:
             times[k] += t[k]
-    print(f"identical hypotheses: {same}; hypothesis lengths {lengths}")
-    common.report("beam search + CTC per utterance", "ESPnet", times["espnet"], times["ours"], 2.0)
+    print(f"hypothesis lengths {lengths}")
+    common.report("beam search + CTC per utterance", "ESPnet", times["espnet"], times["ours"], 2.0,
+                  outputs=common.exact("n-best hypotheses", same))
     common.footer(start)
 
 

@@ -71,8 +71,8 @@ def main():
                                      repeat=args.repeat, warmup=0)
                 for k in times:
                     times[k] += t[k]
-        print(f"{name}: identical hypotheses: {same}")
-        common.report(f"{name} per utterance", "transformers", times["transformers"], times["ours"], target)
+        common.report(f"{name} per utterance", "transformers", times["transformers"], times["ours"], target,
+                      outputs=common.exact("hypotheses", same))
     common.footer(start)
 
 

@@ -2,7 +2,9 @@
 
 Every benchmark builds the reference (transformers / ESPnet / the ``dmel`` package) and ours on the
 same weights and inputs, times them alternately (so a load change on the shared machine hits both
-sides alike) and prints medians, the ratio, and the load seen before and after.
+sides alike) and prints medians, the ratio, and the load seen before and after. The comparison of
+the two sides' outputs is part of every verdict: a speed ratio of code that computes something else
+is no figure, so a mismatch prints INVALID and the script exits non-zero (`footer`).
 """
 from __future__ import annotations
 
@@ -17,9 +19,12 @@ import os
 if "OMP_WAIT_POLICY" not in os.environ and os.getloadavg()[0] >= (os.cpu_count() or 1):
     os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
+import math  # noqa: E402
 import platform  # noqa: E402
 import statistics  # noqa: E402
+import sys  # noqa: E402
 import time  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Callable, Dict, List  # noqa: E402
 
@@ -49,8 +54,56 @@ def header(title: str, command: str) -> None:
           f"load average before: {load_average()}")
 
 
+@dataclass(frozen=True)
+class OutputCheck:
+    """Whether the two sides of a comparison computed the same outputs, and how that was judged."""
+
+    what: str  # the outputs compared: "hypotheses", "mel frames"
+    equal: bool
+    tolerance: str  # "exact", or "max |diff| <= 1e-04"
+    measured: str = ""  # what was seen: "max |diff| 2.9e-06"
+
+    def __str__(self) -> str:
+        state = "identical" if self.equal else "DIFFER"
+        return f"{self.what} {state} ({self.tolerance}{'; ' + self.measured if self.measured else ''})"
+
+
+def exact(what: str, equal: bool) -> OutputCheck:
+    """Outputs that must be equal (ids, hypotheses, tokens, lengths)."""
+    return OutputCheck(what, bool(equal), "exact")
+
+
+def within(what: str, diff: float, tolerance: float) -> OutputCheck:
+    """Float outputs whose max |difference| must be <= tolerance (NaN or inf never is)."""
+    diff = float(diff)
+    ok = math.isfinite(diff) and diff <= tolerance
+    return OutputCheck(what, ok, f"max |diff| <= {tolerance:.0e}", f"max |diff| {diff:.2e}")
+
+
+_INVALID: List[str] = []  # the comparisons of this run whose outputs differed (`footer` exits non-zero)
+
+
+def check_outputs(label: str, outputs: OutputCheck) -> bool:
+    """Print the comparison of outputs; a mismatch makes the run INVALID (exit status 1 at `footer`)."""
+    print(f"{label}: {outputs}{'' if outputs.equal else ' -> INVALID'}")
+    if not outputs.equal:
+        _INVALID.append(label)
+    return outputs.equal
+
+
+def verdict(ratio: float, target: float, outputs: OutputCheck) -> str:
+    """INVALID when the outputs differ (the ratio then means nothing), else MET / NOT MET."""
+    if not outputs.equal:
+        return "INVALID"
+    return "MET" if ratio >= target else "NOT MET"
+
+
 def footer(start: float) -> None:
+    """Load after the run; exits with status 1 if any comparison of this run was INVALID."""
     print(f"load average after: {load_average()}; wall time {time.time() - start:.0f} s")
+    if _INVALID:
+        print(f"INVALID: the two sides' outputs differ in: {', '.join(_INVALID)}")
+        sys.exit(1)
 
 
 def alternate(fns: Dict[str, Callable[[], object]], repeat: int, warmup: int = 1) -> Dict[str, List[float]]:
@@ -71,15 +124,19 @@ def median(xs: List[float]) -> float:
     return statistics.median(xs)
 
 
-def report(label: str, ref_name: str, ref: List[float], ours: List[float], target: float, unit: str = "s",
-           higher_is_better: bool = False) -> float:
-    """Print the two medians and ratio = how many times ours is better; returns the ratio."""
+def report(label: str, ref_name: str, ref: List[float], ours: List[float], target: float, *,
+           outputs: OutputCheck, unit: str = "s", higher_is_better: bool = False) -> str:
+    """Print the two medians, ratio = how many times ours is better, and the verdict, which is
+    INVALID when `outputs` differ (recorded for `footer`'s exit status); returns the verdict."""
     r, o = median(ref), median(ours)
     ratio = (o / r) if higher_is_better else (r / o)
-    verdict = "MET" if ratio >= target else "NOT MET"
+    result = verdict(ratio, target, outputs)
     print(f"{label}: {ref_name} {r:.4g} {unit}, ours {o:.4g} {unit} (median of {len(ours)}; "
-          f"spread ours {min(ours):.4g}-{max(ours):.4g}) -> ratio {ratio:.2f}x (target >= {target}x: {verdict})")
-    return ratio
+          f"spread ours {min(ours):.4g}-{max(ours):.4g}) -> ratio {ratio:.2f}x (target >= {target}x: {result}; "
+          f"{outputs})")
+    if result == "INVALID":
+        _INVALID.append(label)
+    return result
 
 
 def token_list(vocab_size: int = HF_VOCAB) -> List[str]:

@@ -48,13 +48,13 @@ def main():
     our_tokens, our_lengths = ours.encode(wav, lengths, add_bos_eos=True)
     valid = torch.arange(ref_tokens.size(1))[None] < ref_lengths[:, None]  # the package's frames past eos are not pad
     same = torch.equal(ref_lengths, our_lengths) and torch.equal(ref_tokens[valid], our_tokens[valid])
-    print(f"identical tokens (within each length): {same}")
     times = common.alternate(
         {"dmel": lambda: reference(wav, lengths.clone()), "ours": lambda: ours.encode(wav, lengths, add_bos_eos=True)},
         repeat=args.repeat,
     )
     common.report("throughput (s of audio / s)", "dmel package", [audio / t for t in times["dmel"]],
-                  [audio / t for t in times["ours"]], 2.0, unit="x real time", higher_is_better=True)
+                  [audio / t for t in times["ours"]], 2.0, outputs=common.exact("tokens and lengths", same),
+                  unit="x real time", higher_is_better=True)
     common.footer(start)
 
 

@@ -4,15 +4,25 @@
 
 Prints the max |diff| of the encoder output, ASR teacher-forcing logits, TTS mel/stop outputs
 (padded batches, valid positions only), whether greedy ASR ids are identical, and the max |diff|
-of generated TTS frames (pre-net dropout off on both sides). Takes about a minute on 2 cores.
+of generated TTS frames (pre-net dropout off on both sides). Every figure is checked (differences
+<= TOLERANCE, ids and frame counts exact); any mismatch prints INVALID and exits with status 1.
+Takes about a minute on 2 cores.
 """
+import sys
 import tempfile
 import time
+from pathlib import Path
 
-import torch
+sys.path.insert(0, str(Path(__file__).parent))
+import common  # noqa: E402  (first: sets OMP_WAIT_POLICY before torch loads)
+import torch  # noqa: E402
 
-from espnet_ext.speecht5 import SpeechT5, load_speecht5_checkpoints
-from espnet_ext.speecht5.generate import greedy_decode_text, synthesize_speech
+from espnet_ext.speecht5 import SpeechT5, load_speecht5_checkpoints  # noqa: E402
+from espnet_ext.speecht5.generate import greedy_decode_text, synthesize_speech  # noqa: E402
+
+# max |difference| of float outputs computed by the two implementations of the same network:
+# float32 summation order over 12 + 6 layers; a wrong weight mapping or mask is off by 1e-2 or more
+TOLERANCE = 1e-4
 
 
 def convert(path):
@@ -90,8 +100,14 @@ def main():
         results["TTS generated mel"] = (gen[0]["feat_after"] - ref_mel).abs().max().item()
 
     for name, value in results.items():
-        print(f"{name:45s} {value:.3e}" if isinstance(value, float) else f"{name:45s} {value}")
-    print(f"wall time {time.time() - start:.0f} s")
+        if isinstance(value, float):
+            check = common.within("outputs", value, TOLERANCE)
+        elif isinstance(value, tuple):  # (ours, transformers)
+            check = common.OutputCheck("values", value[0] == value[1], "exact", str(value))
+        else:
+            check = common.exact("values", value)
+        common.check_outputs(f"{name:45s}", check)
+    common.footer(start)
 
 
 if __name__ == "__main__":

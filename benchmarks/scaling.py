@@ -12,7 +12,9 @@ Model: our base STTATTS model (random weights, SpeechT5 base sizes). Per length 
 - ASR decoder step (greedy, 1 row) and beam-5 step (5 rows sharing the encoder memory), KV
   cache warm, memory of T frames; median over `--steps` steps;
 - CTC prefix scoring of one beam-5 step (7 candidates per hypothesis, closed-form recursion
-  over the T frames) and ESPnet's CTCPrefixScoreTH for the same step (a loop over frames);
+  over the T frames) and ESPnet's CTCPrefixScoreTH for the same step (a loop over frames): both
+  scorers are first walked along the same 10-label prefixes, and their scores of the timed step
+  must agree within CTC_TOLERANCE (else the run is INVALID and exits with status 1);
 - TTS decoder step after 12.5 L steps (the step count of L seconds of speech at r = 2), text of 15 L
   characters as memory.
 """
@@ -25,6 +27,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 import common  # noqa: E402  (first: sets OMP_WAIT_POLICY before torch loads)
 import torch  # noqa: E402
 
+PREFIX, CANDIDATES = 10, 7  # labels of the hypotheses before the timed step; labels scored per hypothesis
+# max |score difference| (log domain) between our float64 closed form and ESPnet's float32 loop
+# over frames: ESPnet's rounding grows with the frames (measured: 1.2e-4 at 5 s = 249 frames); a
+# wrong recursion is off by far more (a score is the log-probability of a whole prefix)
+CTC_TOLERANCE = 1e-2
+LOGZERO_HALF = -5e9  # scores below are "not scored" (both scorers' log 0 is -1e10)
+
 
 def build():
     from espnet_ext.tasks.sttatts import STTATTSTask
@@ -35,6 +44,40 @@ def build():
     model = STTATTSTask.build_model(args).eval()
     model.backbone.speech_decoder_prenet.dropout_at_inference = False
     return model
+
+
+def candidates(labels: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """(N, CANDIDATES) distinct labels in 3..77 per hypothesis, the first = `labels` (N,)."""
+    rows = []
+    for label in labels.tolist():
+        others = [c for c in (torch.randperm(75, generator=gen) + 3).tolist() if c != label]
+        rows.append([label, *others[: CANDIDATES - 1]])
+    return torch.tensor(rows)
+
+
+def walk_prefixes(ours, ref, ys: torch.Tensor, gen: torch.Generator):
+    """Both scorers' states of the prefixes ys (N, 1 + PREFIX) (start symbol first), built label by
+    label as a beam search does (each step scores candidates that include the path's next label)."""
+    n = ys.size(0)
+    utt = torch.zeros(n, dtype=torch.long)
+    state, ref_state = ours.initial_state(utt), None
+    for step in range(ys.size(1) - 1):
+        label = ys[:, step + 1]
+        ids = candidates(label, gen)
+        _, cand = ours.score(state, utt, ys[:, step], step, ids)
+        state = ours.select(cand, torch.arange(n), label)
+        _, full = ref(list(ys[:, : step + 1]), ref_state, ids)
+        ref_state = ref.index_select_state(full, (torch.arange(n) * ref.odim + label)[None])
+    return utt, state, ref_state
+
+
+def score_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    """max |a - b| over the labels both scored; inf if they scored different labels."""
+    scored_a, scored_b = a > LOGZERO_HALF, b > LOGZERO_HALF
+    if not torch.equal(scored_a, scored_b):
+        return float("inf")
+    return float((a[scored_a] - b[scored_b]).abs().max())
+
 
 
 def per_call(fn, n: int) -> float:
@@ -84,17 +127,16 @@ def main():
         t_greedy, t_beam = decoder_step(1), decoder_step(5)
         # CTC prefix scoring of one step of a 5-hypothesis beam with 7 candidates each, after 10 labels
         logp = ctc_view.log_softmax(enc)
-        ids = torch.stack([torch.randperm(75, generator=gen)[:7] + 3 for _ in range(5)])
-        ys = torch.randint(3, 78, (5, 11), generator=gen)
+        ys = torch.randint(3, 78, (5, 1 + PREFIX), generator=gen)
         ys[:, 0] = eos
         ours = CTCPrefixScorer(logp, torch.tensor([frames]), 0, eos)
-        utt = torch.zeros(5, dtype=torch.long)
-        state = ours.initial_state(utt)
-        t_ctc = per_call(lambda: ours.score(state, utt, ys[:, -1], 10, ids), args.steps)
         ref = CTCPrefixScoreTH(logp.clone(), torch.tensor([frames]), 0, eos)
-        r0 = torch.full((frames, 2, 5), -1e10)
-        r0[:, 1] = torch.cumsum(ref.x[0, :, 0, 0], 0)[:, None]
-        ref_state = (r0, torch.zeros(5, 1), 0, 1)
+        utt, state, ref_state = walk_prefixes(ours, ref, ys, gen)
+        ids = candidates(ys[:, -1], gen)  # repeating the last label is a candidate: CTC needs a blank between
+        diff = score_diff(ours.score(state, utt, ys[:, -1], PREFIX, ids)[0], ref(list(ys), ref_state, ids)[0])
+        common.check_outputs(f"{seconds:.0f} s: CTC prefix scores, ours vs ESPnet",
+                             common.within("scores of the same prefixes", diff, CTC_TOLERANCE))
+        t_ctc = per_call(lambda: ours.score(state, utt, ys[:, -1], PREFIX, ids), args.steps)
         t_ctc_ref = per_call(lambda: ref(list(ys), ref_state, ids), max(2, args.steps // 4))
         # TTS: text of 15 characters per second; decoder step after 12.5 steps per second of speech
         tokens = torch.randint(4, 79, (1, int(15 * seconds)), generator=gen)

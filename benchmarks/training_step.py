@@ -14,6 +14,10 @@ architecture and batch, and peak memory no higher.
   TTS half (L1 + BCE + guided attention, its default), the same sizes and dropout; their
   forward + backward together = one step of the same work (transformers has no multi-task model).
   Its mel targets are computed outside the timed step (ours computes them inside, from waveforms).
+- Same weights: transformers' two models share one backbone (encoder, decoder, text embedding
+  copied from the ASR model into the TTS model), seeded; ours is converted from them
+  (convert_speecht5, identity task fusion). Before timing, both sides compute the batch's loss
+  with dropout off; the losses must agree within LOSS_TOLERANCE, else the run is INVALID (exit 1).
 - Time: both sides built in one process, one warm-up step each, then `--repeat` steps each,
   alternating (a load change hits both); median seconds per step.
 - Peak memory: each side alone in a fresh process, after a warm-up step: the rise of the resident
@@ -26,6 +30,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,6 +42,10 @@ ROOT = Path(__file__).resolve().parents[1]
 # batch per size: (ASR utterances, TTS utterances, seconds of speech each, characters per TTS text)
 BATCH = {"mini": (8, 8, 3.0, 45), "base": (2, 2, 3.0, 45)}
 LABELS_PER_SECOND = 15  # characters per second of speech: the ASR transcripts' length
+# relative difference of the two sides' losses on the same weights and batch (dropout off): float32
+# summation order (measured: 0 at mini size). It catches other weights (an unshared backbone), a
+# different loss term or weighting; not a small perturbation (one decoder matrix 1 % off: 2.5e-6)
+LOSS_TOLERANCE = 1e-5
 
 
 def sizes(size: str) -> dict:
@@ -88,16 +97,41 @@ def pad(seqs, value):
     return out, torch.tensor([len(s) for s in seqs])
 
 
+def hf_models(size: str, spk_dim: int):
+    """transformers' ASR and TTS models (seeded) sharing one backbone, as our one model does: the
+    TTS model gets the ASR model's encoder, decoder and text embedding."""
+    from transformers import SpeechT5ForSpeechToText, SpeechT5ForTextToSpeech
+
+    cfg = hf_config({**sizes(size), "spk_embed_dim": spk_dim})
+    torch.manual_seed(0)
+    asr_model, tts_model = SpeechT5ForSpeechToText(cfg), SpeechT5ForTextToSpeech(cfg)
+    tts_model.speecht5.encoder.wrapped_encoder.load_state_dict(asr_model.speecht5.encoder.wrapped_encoder.state_dict())
+    tts_model.speecht5.decoder.wrapped_decoder.load_state_dict(asr_model.speecht5.decoder.wrapped_decoder.state_dict())
+    embedding = asr_model.speecht5.decoder.prenet.embed_tokens.state_dict()
+    tts_model.speecht5.encoder.prenet.embed_tokens.load_state_dict(embedding)
+    return cfg, asr_model, tts_model
+
+
 def build_ours(size: str, spk_dim: int):
+    """Ours converted from transformers' models (hf_models): the same weights."""
+    import yaml
+
+    from espnet_ext.bin.convert_speecht5 import convert
     from espnet_ext.tasks.sttatts import STTATTSTask
 
-    argv = ["--token_list", "unused", "--output_dir", "unused", "--config", str(ROOT / "conf" / f"sttatts_{size}.yaml")]
-    args = STTATTSTask.get_parser().parse_args(argv)
-    args.token_list = common.token_list()
-    args.backbone_conf = {**sizes(size), "spk_embed_dim": spk_dim}
-    args.model_conf = {**args.model_conf, "ctc_weight": 0.0, "ce_weight": 1.0}
-    args.categories = ["asr", "tts"]
-    model = STTATTSTask.build_model(args).train()
+    _, asr_model, tts_model = hf_models(size, spk_dim)
+    conf = yaml.safe_load((ROOT / "conf" / f"sttatts_{size}.yaml").read_text())
+    conf.update(backbone_conf=sizes(size), categories=["asr", "tts"],
+                model_conf={**conf["model_conf"], "ctc_weight": 0.0, "ce_weight": 1.0})
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        asr_model.save_pretrained(tmp / "asr")
+        tts_model.save_pretrained(tmp / "tts")
+        (tmp / "tokens.txt").write_text("".join(t + "\n" for t in common.token_list()), encoding="utf-8")
+        (tmp / "train.yaml").write_text(yaml.safe_dump(conf), encoding="utf-8")
+        convert([str(tmp / "asr"), str(tmp / "tts")], str(tmp / "tokens.txt"), tmp / "ours", str(tmp / "train.yaml"))
+        model, _ = STTATTSTask.build_model_from_file(tmp / "ours" / "config.yaml", tmp / "ours" / "model.pth")
+    model.train()
     asr_wav, asr_text, tts_text, tts_wav = make_data(size)
     speech, speech_lengths = pad(asr_wav + tts_wav, 0.0)
     text, text_lengths = pad(asr_text + tts_text, -1)
@@ -109,17 +143,16 @@ def build_ours(size: str, spk_dim: int):
     def step():
         loss, _, _ = model(**batch)
         loss.backward()
+        return loss.detach()
 
     return model, step
 
 
 def build_hf(size: str, spk_dim: int):
-    from transformers import SpeechT5ForSpeechToText, SpeechT5ForTextToSpeech
-
     from espnet_ext.sttatts.mel import SpeechT5LogMel
 
-    cfg = hf_config({**sizes(size), "spk_embed_dim": spk_dim})
-    asr_model, tts_model = SpeechT5ForSpeechToText(cfg).train(), SpeechT5ForTextToSpeech(cfg).train()
+    cfg, asr_model, tts_model = hf_models(size, spk_dim)
+    asr_model.train(), tts_model.train()
     asr_wav, asr_text, tts_text, tts_wav = make_data(size)
     eos, pad_id = cfg.eos_token_id, cfg.pad_token_id
     if asr_wav:
@@ -136,7 +169,9 @@ def build_hf(size: str, spk_dim: int):
         mel_lengths = mel_lengths - mel_lengths % r
         mel = mel[:, : int(mel_lengths.max())].clone()
         mel[torch.arange(mel.size(1))[None] >= mel_lengths[:, None]] = -100.0
-    spembs = torch.randn(len(tts_wav), spk_dim, generator=torch.Generator().manual_seed(1))
+    # the TTS rows of our batch's embeddings (ours draws one per utterance of the mixed batch)
+    n_asr = len(asr_wav)
+    spembs = torch.randn(n_asr + len(tts_wav), spk_dim, generator=torch.Generator().manual_seed(1))[n_asr:]
 
     def step():
         loss = 0.0
@@ -145,8 +180,27 @@ def build_hf(size: str, spk_dim: int):
         if len(tts_wav):
             loss = loss + tts_model(input_ids=ids, attention_mask=tts_mask, labels=mel, speaker_embeddings=spembs).loss
         loss.backward()
+        return loss.detach()
 
     return torch.nn.ModuleList([asr_model, tts_model]), step
+
+
+def same_loss(models: dict, steps: dict) -> "common.OutputCheck":
+    """Both sides' loss of the batch with dropout off (eval mode, the speech pre-nets' always-on
+    dropout too), compared; the models are back in training mode, gradients cleared."""
+    hf_tts = models["transformers"][1]
+    for m in models.values():
+        m.eval()
+    models["ours"].backbone.speech_decoder_prenet.dropout_at_inference = False
+    hf_tts.speecht5.decoder.prenet._consistent_dropout = lambda x, p: x
+    losses = {side: float(step()) for side, step in steps.items()}
+    del hf_tts.speecht5.decoder.prenet._consistent_dropout
+    models["ours"].backbone.speech_decoder_prenet.dropout_at_inference = True
+    for m in models.values():
+        m.train().zero_grad(set_to_none=True)
+    ref, ours = losses["transformers"], losses["ours"]
+    return common.within(f"losses (transformers {ref:.6g}, ours {ours:.6g}; relative)", abs(ours - ref) / abs(ref),
+                         LOSS_TOLERANCE)
 
 
 def rss_kib(field: str) -> int:
@@ -196,6 +250,9 @@ def main():
     for side, build in BUILDERS.items():
         models[side], steps[side] = build(args.size, spk_dim(args.size))
 
+    loss_check = same_loss(models, steps)
+    common.check_outputs("same weights, same batch", loss_check)
+
     def run(side):
         def go():
             steps[side]()
@@ -215,8 +272,9 @@ def main():
             peaks[side].append(json.loads(out.strip().splitlines()[-1])["peak_mib"])
     print(f"parameters: transformers (ASR + TTS models) {params['transformers'] / 1e6:.2f}M, "
           f"ours (one model) {params['ours'] / 1e6:.2f}M")
-    common.report("forward + backward", "transformers", times["transformers"], times["ours"], 1.0)
-    common.report("peak memory of a step", "transformers", peaks["transformers"], peaks["ours"], 1.0, unit="MiB")
+    common.report("forward + backward", "transformers", times["transformers"], times["ours"], 1.0, outputs=loss_check)
+    common.report("peak memory of a step", "transformers", peaks["transformers"], peaks["ours"], 1.0,
+                  outputs=loss_check, unit="MiB")
     common.footer(start)
 
 

@@ -16,8 +16,9 @@ encoder is shared: text leaves through ``backbone.decoder``, speech through a se
 """
 from __future__ import annotations
 
+import logging
 import math
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
 from espnet2.asr.ctc import CTC
@@ -412,6 +413,10 @@ class ESPnetSTTATTSModel(AbsESPnetModel):
             loss = torch.stack(losses).sum()
         else:  # the active phase uses none of these utterances: a zero loss that backward accepts
             loss = torch.zeros((), device=device, requires_grad=True)
+        if not torch.isfinite(loss):
+            task_losses = {f"{t}_loss": stats[f"{t}_loss"] for t, idx in groups.items() if idx.numel()}
+            _log_non_finite(loss, task_losses, kwargs.get("utt_id"), self.training,
+                            dict(speech=speech, spembs=spembs, speech_tgt=speech_tgt))
         if norm_stats is not None and not torch.isfinite(loss):
             # ESPnet's Trainer skips the update of a non-finite loss, but this forward has already
             # moved the BatchNorm running statistics (postnet): put them back, or one bad batch
@@ -441,6 +446,25 @@ def _running_stats(module: torch.nn.Module) -> list:
         for buf in (m.running_mean, m.running_var, m.num_batches_tracked)
         if buf is not None
     ]
+
+
+def _log_non_finite(loss, task_losses: dict, utt_ids: Optional[List[str]], training: bool, inputs: dict) -> None:
+    """Name the batch's utterances (ESPnet's trainer passes their ids as ``utt_id``), the task
+    losses that are not finite, and the utterances whose float inputs (B, ...) hold NaN / inf."""
+    ids = list(utt_ids) if utt_ids is not None else []
+    terms = ", ".join(f"{k} {float(v)}" for k, v in task_losses.items() if not math.isfinite(float(v)))
+    bad = []
+    for name, x in inputs.items():
+        if x is None or not x.is_floating_point():
+            continue
+        rows = (~torch.isfinite(x.reshape(x.size(0), -1))).any(1).nonzero().view(-1).tolist()
+        bad += [f"{ids[i] if i < len(ids) else f'row {i}'} ({name})" for i in rows]
+    fate = ("ESPnet's trainer skips the update of the whole batch (with --accum_grad > 1, of every batch "
+            "accumulated with it): none of these utterances is learnt from in this step") if training \
+        else "validation: the epoch's figures of these terms will not be finite"
+    logging.warning("Non-finite loss %s (%s) in the batch of %d utterances %s; non-finite input: %s. %s.",
+                    float(loss), terms or "-", len(ids), " ".join(ids) or "(ids not given)", ", ".join(bad) or "none",
+                    fate)
 
 
 def _restore_running_stats(saved: list) -> None:

@@ -20,8 +20,11 @@ def test_files_sorted_and_spk2utt_groups(tmp_path):
 
 
 def test_duplicate_id_is_an_error_naming_both_files(tmp_path):
-    with pytest.raises(DataDirError, match="duplicate utterance id 's1-1'"):
-        write_data_dir(tmp_path, [_utt("s1-1", "s1"), _utt("s1-1", "s1")])
+    first = Utterance("s1-1", "s1", Path("/corpus/a/s1-1.wav"), "a b", "asr")
+    second = Utterance("s1-1", "s1", Path("/corpus/b/s1-1.flac"), "a b", "asr")
+    with pytest.raises(DataDirError) as err:
+        write_data_dir(tmp_path, [first, second])
+    assert str(err.value).endswith("duplicate utterance id 's1-1': /corpus/a/s1-1.wav and /corpus/b/s1-1.flac")
 
 
 def test_id_must_start_with_speaker(tmp_path):

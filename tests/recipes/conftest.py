@@ -35,9 +35,30 @@ def run_recipe(recipe_dir: Path, *args, env=None, log="run.log") -> subprocess.C
     return proc
 
 
+def read_text_file(path: Path) -> dict:
+    """{utt: text} of a Kaldi text file; a line with the id alone is an empty text."""
+    rows = (line.partition(" ") for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    return {utt: text for utt, _, text in rows}
+
+
+def recount(refs: dict, hyps: dict, normalize) -> dict:
+    """WER and CER in % recounted from the text files, independently of the scorer (edit distances
+    by `editdistance`, pooled over the set; characters include the spaces between words; an
+    utterance without a hypothesis counts as empty)."""
+    import editdistance
+
+    ref = {k: " ".join(normalize(t).split()) for k, t in refs.items()}
+    hyp = {k: " ".join(normalize(hyps.get(k, "")).split()) for k in refs}
+    words = sum(editdistance.eval(ref[k].split(), hyp[k].split()) for k in ref)
+    chars = sum(editdistance.eval(ref[k], hyp[k]) for k in ref)
+    return {"wer": 100.0 * words / sum(len(t.split()) for t in ref.values()),
+            "cer": 100.0 * chars / sum(len(t) for t in ref.values())}
+
+
 @pytest.fixture(scope="session")
 def recipe_tools():
     """The helpers above, for test modules (conftest is not importable under importlib mode)."""
     from types import SimpleNamespace
 
-    return SimpleNamespace(link=link_recipe, synthesize=synthesize, run=run_recipe, root=ROOT)
+    return SimpleNamespace(link=link_recipe, synthesize=synthesize, run=run_recipe, root=ROOT,
+                           read_text=read_text_file, recount=recount)

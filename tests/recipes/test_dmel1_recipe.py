@@ -18,6 +18,8 @@ import pytest
 import soundfile as sf
 import yaml
 
+from espnet_ext.text.normalize import normalize_english
+
 RECIPE_FILES = ("run.sh", "dmel.sh", "path.sh", "cmd.sh", "db.sh", "conf", "local", "scripts")
 # --use_matplotlib false: ESPnet's per-epoch figures cost seconds; RESULTS.md's come from stage 7.
 TINY_LM = ("--max_epoch 1 --num_iters_per_epoch 2 --batch_bins 40000 --use_matplotlib false "
@@ -135,13 +137,19 @@ def _table_rows(results: str, heading: str) -> list:
 NUMBER = re.compile(r"^\d+(\.\d+)?$")
 
 
-def test_results_md_has_asr_tts_and_reconstruction_tables_with_numbers(recipe):
+def test_results_md_has_asr_tts_and_reconstruction_tables_with_numbers(recipe, recipe_tools):
     d, _, _ = recipe
     results = (d / EXP / "RESULTS.md").read_text()
     assert "judge ASR for TTS and reconstruction: espnet:judge_asr_dmel_mini (decoding: beam_size=2)" in results
+    # the joint model's ASR figures, recounted from its hypotheses and the references
+    decode = d / EXP / "joint/decode_default_valid.loss.ave" / TEST_ASR
+    refs = recipe_tools.read_text(d / "dump/raw" / TEST_ASR / "text")
+    hyps = recipe_tools.read_text(decode / "1best_recog/text")
+    expected = recipe_tools.recount(refs, hyps, normalize_english)
+    score = json.loads((decode / "score.json").read_text())
+    assert score["default"] == {"wer": pytest.approx(expected["wer"]), "cer": pytest.approx(expected["cer"])}
     asr = _table_rows(results, "## ASR")
-    assert [(r[0], r[1], r[2]) for r in asr] == [("joint", TEST_ASR, "2")]
-    assert all(NUMBER.match(c) for r in asr for c in r[3:5])
+    assert asr == [["joint", TEST_ASR, "2", f"{expected['wer']:.1f}", f"{expected['cer']:.1f}"]]
     tts = {r[0]: r for r in _table_rows(results, "## TTS")}
     assert set(tts) == {"tts", "joint", "real recording", "copy-synthesis: mel 40 Hz + griffin_lim",
                         "copy-synthesis: dMel 40 Hz + griffin_lim"}

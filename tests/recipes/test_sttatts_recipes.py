@@ -19,7 +19,7 @@ import pytest
 import soundfile as sf
 
 import espnet_ext.vocoder
-from espnet_ext.text.normalize import normalize_english
+from espnet_ext.text.normalize import normalize_arabic, normalize_english
 
 
 def rk(path) -> dict:
@@ -76,7 +76,7 @@ def test_english_stages_write_what_the_next_stage_reads(english):
         assert all((recipe / p).exists() for p in generated.values())
 
 
-def test_english_results_have_every_table_with_numbers(english):
+def test_english_results_have_every_table_with_numbers(english, recipe_tools):
     recipe, _ = english
     exp = recipe / "exp/sttatts_sttatts_mini"
     results = (exp / "RESULTS.md").read_text()
@@ -86,7 +86,12 @@ def test_english_results_have_every_table_with_numbers(english):
     asr = json.loads((decode / "test_asr_test_clean/score.json").read_text())
     tts = json.loads((decode / "test_tts_test_clean/score.json").read_text())
     vc = json.loads((decode / "test_vc/score.json").read_text())
-    assert asr["task"] == "asr" and asr["default"]["cer"] >= 0
+    # the ASR figures are those of the hypotheses and references, recounted here
+    refs = recipe_tools.read_text(recipe / "dump/raw/test_asr_test_clean/text")
+    hyps = recipe_tools.read_text(decode / "test_asr_test_clean/1best_recog/text")
+    expected = recipe_tools.recount(refs, hyps, normalize_english)
+    assert asr["task"] == "asr" and asr["utts"] == len(refs) == 2
+    assert asr["default"] == {"wer": pytest.approx(expected["wer"]), "cer": pytest.approx(expected["cer"])}
     for key in ("judge_synth", "judge_real", "judge_gl_copy", "judge_vocoder_copy"):
         assert tts[key]["judge"] == "espnet:judge_asr_sttatts_mini" and tts[key]["cer"] >= 0
     assert -1 <= vc["spk_sim_target"] <= 1 and -1 <= vc["spk_sim_source"] <= 1
@@ -95,7 +100,7 @@ def test_english_results_have_every_table_with_numbers(english):
     assert [d.name for d in exp.glob("decode_*")] == ["decode_decode_sttatts_valid.loss.ave_vocoder_parallel_wavegan"]
     assert tts["mcd_gl_copy_db"] >= 0 and tts["mcd_vocoder_copy_db"] >= 0
     assert "| test_tts_test_clean | Griffin-Lim |" in results and "exp/vocoder_parallel_wavegan`" in results
-    assert f"| test_asr_test_clean | 2 | default | {asr['default']['wer']:.1f} |" in results
+    assert f"| test_asr_test_clean | 2 | default | {expected['wer']:.1f} | {expected['cer']:.1f} |" in results
 
 
 def test_english_stages_2_and_3_rerun_to_identical_outputs(english, recipe_tools):
@@ -118,24 +123,32 @@ def test_english_stage_6_reruns_with_fewer_jobs(english, recipe_tools):
     assert set(rk(out / "1best_recog/text")) == set(rk(recipe / "dump/raw/test_asr_test_clean/wav.scp"))
 
 
-def test_packed_zip_loads_in_a_fresh_process_and_decodes(english):
+def test_packed_zip_loads_in_a_fresh_process_and_decodes_as_stage_6(english, recipe_tools):
     recipe, _ = english
     zip_path = recipe / "exp/sttatts_sttatts_mini/sttatts_sttatts_mini.zip"
-    wav = next(iter(rk(recipe / "dump/raw/test_asr_test_clean/wav.scp").values()))
+    utt, wav = next(iter(rk(recipe / "dump/raw/test_asr_test_clean/wav.scp").items()))
+    decode = next((recipe / "exp/sttatts_sttatts_mini").glob("decode_*"))
+    stage_6 = recipe_tools.read_text(decode / "test_asr_test_clean/1best_recog/text")[utt]
+    # the zip's model with stage 6's decoding options (run.sh's --inference_config) on the same audio
     script = f"""
+import json
 import soundfile as sf
+import yaml
 from espnet_model_zoo.downloader import ModelDownloader
 from espnet_ext.bin.sttatts_inference import Speech2Text
 files = ModelDownloader(r"{recipe / 'zoo_cache'}").download_and_unpack(r"{zip_path}")
 assert "train_config" in files and "model_file" in files, files
-s2t = Speech2Text.from_pretrained(model_tag=r"{zip_path}", cachedir=r"{recipe / 'zoo_cache'}", beam_size=2)
+conf = yaml.safe_load(open(r"{recipe / 'conf/decode_sttatts.yaml'}"))
+options = {{k: conf[k] for k in ("beam_size", "ctc_weight", "nbest")}}
+s2t = Speech2Text.from_pretrained(model_tag=r"{zip_path}", cachedir=r"{recipe / 'zoo_cache'}", **options)
 wav, fs = sf.read(r"{recipe / wav}", dtype="float32")
 text, tokens, ids, hyp = s2t(wav)[0]
-print("DECODED", type(text).__name__, len(ids))
+print("DECODED", json.dumps(text))
 """
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=recipe)
     assert out.returncode == 0, out.stderr[-3000:]
-    assert "DECODED str" in out.stdout
+    decoded = [line for line in out.stdout.splitlines() if line.startswith("DECODED ")]
+    assert decoded and json.loads(decoded[-1][len("DECODED "):]) == stage_6
 
 
 def test_arabic_recipe_runs_every_stage_and_scores_with_and_without_diacritics(tmp_path, recipe_tools):
@@ -147,7 +160,14 @@ def test_arabic_recipe_runs_every_stage_and_scores_with_and_without_diacritics(t
           "--train_judge", "false", env={"ASC": "corpora"})
     exp = recipe / "exp/sttatts_sttatts_mini"
     results = (exp / "RESULTS.md").read_text()
-    assert "| test_asr | 3 | with diacritics |" in results and "| test_asr | 3 | without diacritics |" in results
+    # both figures recounted from the hypotheses and references, with and without diacritics
+    refs = t.read_text(recipe / "dump/raw/test_asr/text")
+    hyps = t.read_text(next(exp.glob("decode_*")) / "test_asr/1best_recog/text")
+    score = json.loads((next(exp.glob("decode_*")) / "test_asr/score.json").read_text())
+    for name, remove in (("with diacritics", False), ("without diacritics", True)):
+        expected = t.recount(refs, hyps, lambda text: normalize_arabic(text, remove_diacritics=remove))
+        assert score[name] == {"wer": pytest.approx(expected["wer"]), "cer": pytest.approx(expected["cer"])}, name
+        assert f"| test_asr | 3 | {name} | {expected['wer']:.1f} | {expected['cer']:.1f} |" in results
     assert "## TTS" in results and (exp / "sttatts_sttatts_mini.zip").exists()
     texts = rk(recipe / "data/train_asr/text")
     assert any("\u064b" <= ch <= "\u0652" for t in texts.values() for ch in t)  # diacritics kept by default

@@ -3,6 +3,7 @@
 (Audio problems, empty transcripts, duplicate ids and the drop report are covered by
 tests/bin/test_format_audio.py and tests/corpora/test_data_dir.py.)
 """
+import re
 import shutil
 
 import kaldiio
@@ -59,10 +60,22 @@ def bad_data_run(tiny_run, tmp_path_factory):
     return root / "exp", log
 
 
+NON_FINITE = re.compile(r"Non-finite loss nan \((.*?)\) in the batch of (\d+) utterances (.*?); non-finite input: "
+                        r"(.*?)\. ESPnet's trainer skips the update of the whole batch")
+
+
 def test_a_nan_loss_batch_is_skipped_and_logged_and_training_goes_on(bad_data_run):
     out, log_file = bad_data_run
     log = log_file.read_text()
     assert log.count("The grad norm is nan. Skipping updating the model.") == 2  # once per epoch
+    # the log names the bad utterance, and its batch partners: they are skipped with it (ESPnet's
+    # trainer drops the whole batch's update), so each epoch loses them too, named, not silently
+    found = NON_FINITE.findall(log)
+    assert len(found) == 2
+    for terms, n, ids, bad in found:
+        ids = ids.split()
+        assert terms == "tts_loss nan" and bad == "s2-t2 (spembs)"
+        assert "s2-t2" in ids and len(ids) == int(n) > 1 and len(set(ids)) == len(ids)
     assert "The training was finished at 2 epochs" in log
     # nothing of the bad batch stays in the model: not its update, nor its BatchNorm statistics
     # (the postnet's running mean/var, moved by the forward before the update is skipped)

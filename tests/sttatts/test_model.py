@@ -99,11 +99,28 @@ def test_fusion_before_the_encoder_conditions_the_encoder_and_so_ctc():
     assert not torch.allclose(enc, plain, atol=1e-3)
 
 
-def test_without_task_fusion_the_model_still_trains_all_tasks():
+# parameters each task's own path goes through, beside the shared encoder and decoder layers
+SPEECH_IN, TEXT = "backbone.speech_encoder_prenet.post_extract_proj.weight", "backbone.text_encoder_prenet.embed_tokens.weight"
+SPEAKER = "backbone.speech_decoder_prenet.speaker_embeds_layer.weight"
+MEL_OUT, STOP_OUT = "backbone.speech_decoder_postnet.feat_out.weight", "backbone.speech_decoder_postnet.prob_out.weight"
+TASK_PARAMETERS = {
+    "asr": [SPEECH_IN, TEXT, "ctc.ctc_lo.weight"],
+    "tts": [TEXT, SPEAKER, MEL_OUT, STOP_OUT],
+    "vc": [SPEECH_IN, SPEAKER, MEL_OUT],
+}
+SHARED_PARAMETERS = ["backbone.encoder.layers.0.fc1.weight", "backbone.decoder.layers.0.fc1.weight"]
+
+
+@pytest.mark.parametrize("task", sorted(TASK_PARAMETERS))
+def test_without_task_fusion_the_model_still_trains_all_tasks(task):
     model, args = build_tiny(task_fusion=None)
     assert model.task_fusion is None
-    loss, _, _ = model.train()(**make_batch(args))
+    loss, stats, _ = model.train()(**make_batch(args, [u for u in UTTERANCES if u[0] == task]))
     loss.backward()
+    assert float(stats[f"{task}_loss"]) > 0 and float(loss) == pytest.approx(float(stats[f"{task}_loss"]), rel=1e-6)
+    params = dict(model.named_parameters())
+    for name in TASK_PARAMETERS[task] + SHARED_PARAMETERS:
+        assert params[name].grad is not None and params[name].grad.abs().sum() > 0, name
 
 
 def test_y_decoder_sends_speech_through_its_own_decoder():
@@ -131,3 +148,17 @@ def test_speaker_embedding_size_is_configurable():
     model, _ = build_tiny(backbone={"spk_embed_dim": 256})
     layer = model.backbone.speech_decoder_prenet.speaker_embeds_layer
     assert layer.in_features == 256 + 32 and SPK_DIM != 256
+
+
+def test_a_non_finite_loss_names_the_batchs_utterances_and_the_one_whose_input_is_not_finite(caplog):
+    model, args = build_tiny()
+    batch = make_batch(args)
+    batch["spembs"][1, 3] = float("nan")  # the first TTS utterance's speaker embedding
+    ids = [f"utt{i}" for i in range(len(UTTERANCES))]
+    loss, stats, _ = model.train()(**batch, utt_id=ids)
+    assert math.isnan(float(loss)) and math.isnan(float(stats["tts_loss"])) and math.isfinite(float(stats["asr_loss"]))
+    assert ("Non-finite loss nan (tts_loss nan) in the batch of 5 utterances utt0 utt1 utt2 utt3 utt4; "
+            "non-finite input: utt1 (spembs). ESPnet's trainer skips the update of the whole batch") in caplog.text
+    caplog.clear()
+    model(**make_batch(args), utt_id=ids)  # a clean batch: nothing logged
+    assert caplog.text == ""

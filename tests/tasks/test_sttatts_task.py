@@ -22,10 +22,19 @@ TINY = dict(
 )
 
 
-def test_get_parser_and_help():
-    parser = STTATTSTask.get_parser()
-    with pytest.raises(SystemExit):
-        parser.parse_args(["--help"])
+def test_help_exits_0_and_lists_the_tasks_options(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        STTATTSTask.get_parser().parse_args(["--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: ") and "--backbone_conf" in out and "--task_fusion" in out
+
+
+def test_a_wrong_option_value_exits_2_with_argparses_message_naming_it(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        STTATTSTask.get_parser().parse_args(["--task_fusion", "nonsense", "--token_list", "t", "--output_dir", "o"])
+    assert exit_info.value.code == 2
+    assert "error: argument --task_fusion: invalid choice: 'nonsense'" in capsys.readouterr().err
 
 
 def test_print_config_round_trip(tmp_path, monkeypatch):
@@ -43,9 +52,16 @@ def test_print_config_round_trip(tmp_path, monkeypatch):
         assert getattr(args, key) == config[key], key
 
 
-def test_main_print_config_exits():
-    with pytest.raises(SystemExit):
+def test_main_print_config_exits_0_after_printing_the_config(monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["sttatts_train"])  # ESPnet's print_config reads the class choices from sys.argv
+    # it prints to its default `file`, the sys.stdout of import time (pytest's, not capsys'): a buffer instead
+    out = io.StringIO()
+    monkeypatch.setattr(STTATTSTask.print_config.__func__, "__defaults__", (out,))
+    with pytest.raises(SystemExit) as exit_info:
         STTATTSTask.main(cmd=["--print_config"])
+    assert exit_info.value.code == 0
+    config = yaml.safe_load(out.getvalue())
+    assert config["task_fusion"] == "concat_linear" and config["backbone_conf"]["d_model"] == 768
 
 
 @pytest.mark.parametrize("name", ["sttatts_base.yaml", "sttatts_mini.yaml"])

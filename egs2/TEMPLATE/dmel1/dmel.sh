@@ -264,7 +264,8 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ] && [ "${skip_eval}" = false
       for i in $(seq 0 $((njobs - 1))); do mv "${logdir}/keys.$(printf '%03d' "$i").keys" "${logdir}/keys.$((i + 1)).scp"; done
       # shellcheck disable=SC2086
       run ${decode_cmd} --gpu "${inference_ngpu}" JOB=1:"${njobs}" "${logdir}/inference.JOB.log" \
-        ${python} -m espnet_ext.bin.dmel_inference --device "${device}" --job "${task}" --train_config "${exp_root}/${job}/config.yaml" --model_file "${exp_root}/${job}/${inference_model}" \
+        ${python} -m espnet_ext.bin.dmel_inference --device "${device}" --job "${task}" \
+        --train_config "${exp_root}/${job}/config.yaml" --model_file "${exp_root}/${job}/${inference_model}" \
         ${data_opts} --key_file "${logdir}/keys.JOB.scp" --output_dir "${logdir}/output.JOB" ${task_args}
       run ${python} -m espnet_ext.bin.merge_decode --out "${out}" "${logdir}"/output.*
     done

@@ -14,6 +14,7 @@ vector only for the very same audio and recomputes the others (``--overwrite`` r
 import argparse
 import hashlib
 import logging
+import multiprocessing
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -118,7 +119,9 @@ def main(argv=None) -> int:
         logging.info("%s: computing %d vectors (new or changed audio)", data, len(todo))
         jobs = [(utt, wav_scp[utt], args.kind, args.spk_model_dir, args.device) for utt in todo]
         if args.nj > 1 and len(jobs) > 1:
-            with ProcessPoolExecutor(max_workers=args.nj) as pool:
+            # CUDA cannot start in a forked child: on a GPU the workers are spawned
+            context = multiprocessing.get_context("spawn" if args.device.startswith("cuda") else None)
+            with ProcessPoolExecutor(max_workers=args.nj, mp_context=context) as pool:
                 results = pool.map(_embed_one, jobs, chunksize=8)
                 vectors.update(tqdm(results, total=len(jobs), desc=f"{args.kind} {data.name}"))
         else:

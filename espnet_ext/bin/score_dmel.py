@@ -82,7 +82,8 @@ def tts_references(dump: Path, judge, lang: str, vocoder_file: Optional[str]) ->
     return out
 
 
-def score_tts(dump: Path, decode: Path, lang: str, judge, images: Optional[Path], label: str) -> dict:
+def score_tts(dump: Path, decode: Path, lang: str, judge, images: Optional[Path], label: str,
+              device: str = "cpu") -> dict:
     gen = read_wavs(decode / "wav.scp")
     refs = read_kv(dump / "text")
     real = {k: v for k, v in read_wavs(dump / "wav.scp").items() if k in gen}
@@ -99,7 +100,8 @@ def score_tts(dump: Path, decode: Path, lang: str, judge, images: Optional[Path]
     out["length_within_15pct"] = 100.0 * float(np.mean([abs(r - 1) <= LENGTH_TOLERANCE for r in ratios]))
     out["mcd_dtw_db"] = mean_mcd(real, gen, FS)
     out["mcd_analysis"] = "world"
-    sim_target = {k: cosine_similarity(speaker_embedding(gen[k], FS), speaker_embedding(real[k], FS)) for k in gen}
+    sim_target = {k: cosine_similarity(speaker_embedding(gen[k], FS, device), speaker_embedding(real[k], FS, device))
+                  for k in gen}
     out["spk_sim_target"] = _mean(sim_target.values())
     add_values(per_utt, "spk_sim_target", sim_target)
     write_utt_scores(decode, per_utt)  # per-utterance figures, for the listening page
@@ -220,7 +222,7 @@ def main(argv=None) -> int:
             if tasks[name] == "asr":
                 r = score_asr(dump, decode, args.lang)
             else:
-                r = score_tts(dump, decode, args.lang, judge, job_dir / "images", job)
+                r = score_tts(dump, decode, args.lang, judge, job_dir / "images", job, args.device)
                 if name not in refs:
                     refs[name] = tts_references(dump, judge, args.lang, args.vocoder_file)
             r.update(task=tasks[name], model=job, set=name)

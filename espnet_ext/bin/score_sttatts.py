@@ -96,7 +96,7 @@ def copy_synthesis(target: dict, vocoder_file) -> dict:
 
 
 def score_speech(task: str, dump: Path, decode: Path, lang: str, judge, images: Path, name: str,
-                 vocoder_file=None) -> dict:
+                 vocoder_file=None, device: str = "cpu") -> dict:
     gen = {k: np.pad(w, (0, max(0, MIN_SAMPLES - len(w)))) for k, w in read_wavs(decode / "wav.scp").items()}
     refs = read_kv(dump / "text")
     target_scp = dump / ("tgt_wav.scp" if task == "vc" else "wav.scp")
@@ -122,13 +122,13 @@ def score_speech(task: str, dump: Path, decode: Path, lang: str, judge, images: 
         out["stop_fired_pct"] = 100.0 * float(np.mean([fired[k] == "1" for k in gen]))
     out["mcd_dtw_db"] = mean_mcd(target, gen, FS)
     out["mcd_analysis"] = "world"  # score_dmel --compare_tts: older score.json held the 80-band-mel MCD
-    emb_gen = {k: speaker_embedding(w, FS) for k, w in gen.items()}
-    sim_target = {k: cosine_similarity(emb_gen[k], speaker_embedding(target[k], FS)) for k in gen}
+    emb_gen = {k: speaker_embedding(w, FS, device) for k, w in gen.items()}
+    sim_target = {k: cosine_similarity(emb_gen[k], speaker_embedding(target[k], FS, device)) for k in gen}
     out["spk_sim_target"] = float(np.mean(list(sim_target.values())))
     add_values(per_utt, "spk_sim_target", sim_target)
     if task == "vc":
         source = read_wavs(dump / "wav.scp")
-        sim_source = {k: cosine_similarity(emb_gen[k], speaker_embedding(source[k], FS)) for k in gen}
+        sim_source = {k: cosine_similarity(emb_gen[k], speaker_embedding(source[k], FS, device)) for k in gen}
         out["spk_sim_source"] = float(np.mean(list(sim_source.values())))
         add_values(per_utt, "spk_sim_source", sim_source)
     write_utt_scores(decode, per_utt)
@@ -234,7 +234,7 @@ def main(argv=None) -> int:
         if task == "asr":
             r = score_asr(dump, decode, args.lang)
         else:
-            r = score_speech(task, dump, decode, args.lang, judge, images, name, args.vocoder_file)
+            r = score_speech(task, dump, decode, args.lang, judge, images, name, args.vocoder_file, args.device)
         r["task"] = task
         write_text_atomic(decode / "score.json", json.dumps(r, indent=2))  # score_dmel --compare_tts reads it
         results[name] = r

@@ -167,15 +167,16 @@ def judge_options(pairs: Sequence[str]) -> dict:
 
 
 def add_judge_arguments(parser) -> None:
-    """``--judge`` and ``--judge_opts`` of the recipes' scorers (stage 7)."""
+    """``--judge``, ``--judge_opts`` and ``--device`` of the recipes' scorers (stage 7)."""
     parser.add_argument("--judge", default="", help="judge ASR (espnet_ext.evaluation.judge.build_judge spec)")
     parser.add_argument("--judge_opts", nargs="*", default=[], metavar="KEY=VALUE",
                         help="decoding options of the judge, e.g. beam_size=5 (default: the judge's own defaults)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda: where the judge and the speaker encoder run")
 
 
 def judge_from_args(args) -> Optional[JudgeASR]:
-    """The judge named by ``add_judge_arguments``' options, or None without ``--judge``."""
-    return build_judge(args.judge, **judge_options(args.judge_opts)) if args.judge else None
+    """The judge named by ``add_judge_arguments``' options, on ``args.device``; None without ``--judge``."""
+    return build_judge(args.judge, device=args.device, **judge_options(args.judge_opts)) if args.judge else None
 
 
 def build_judge(spec: str, **kwargs) -> JudgeASR:

@@ -20,6 +20,7 @@ run() {  # every stage logs its command line
 stage=1; stop_stage=8
 skip_data_prep=false; skip_train=false; skip_eval=false; skip_packing=false
 ngpu=0; nj=2; inference_nj=2
+gpu_inference=auto   # stages 3, 6, 7 on cuda: true, false, or auto (true when --ngpu > 0)
 dumpdir=dump; expdir=exp; python=python3
 # Data
 local_data_opts=""; lang=en
@@ -44,7 +45,7 @@ vocoder_file=""; judge_model=""
 judge_opts="beam_size=5 ctc_weight=0.3"   # judge decoding in stage 7 (KEY=VALUE ...); as sttatts.sh, so both read a judge alike
 compare_tts=""                 # LABEL=<score.json> of another system's TTS set (e.g. STTATTS) for RESULTS.md
 compare=""                     # other systems' decode dirs ([LABEL=]DIR ...) added as columns of the listening page
-__declared_options=(stage stop_stage skip_data_prep skip_train skip_eval skip_packing ngpu nj inference_nj
+__declared_options=(stage stop_stage skip_data_prep skip_train skip_eval skip_packing ngpu nj inference_nj gpu_inference
   dumpdir expdir python local_data_opts max_bad_fraction lang train_set valid_set test_sets recon_sets fs min_wav_duration
   max_wav_duration spk_embed_kind spk_model_dir bin_table recon_frame_rates recon_max_utts tag train_config train_args
   resume jobs asr_train_args tts_train_args joint_train_args judge_config judge_args train_judge
@@ -67,6 +68,7 @@ dump="${dumpdir}/raw"
 all_sets="${train_set} ${valid_set} ${test_sets}"
 [ "${skip_data_prep}" = true ] && { [ "${stage}" -lt 5 ] && stage=5; }
 [ "${skip_train}" = true ] && { [ "${stage}" -eq 5 ] && stage=6; }
+. "${MAIN_ROOT}/egs2/TEMPLATE/scripts/inference_device.sh"  # gpu_inference -> device, inference_ngpu
 for job in ${jobs}; do
   case "${job}" in asr|tts|joint) ;; *) log "unknown job '${job}' in --jobs (asr, tts, joint)"; exit 1 ;; esac
 done
@@ -107,7 +109,7 @@ if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
   for dset in ${all_sets}; do
     # The two read the same audio and write different files: they run side by side.
     run ${python} -m espnet_ext.bin.extract_spk_embed --data "${dump}/${dset}" --kind "${spk_embed_kind}" \
-      ${spk_model_dir:+--spk_model_dir "${spk_model_dir}"} &
+      --device "${device}" ${spk_model_dir:+--spk_model_dir "${spk_model_dir}"} &
     spk_pid=$!
     if [ "${bin_table}" = fit ] && [ "${dset}" = "${train_set}" ]; then
       table_opts="--fit_bin_table ${table_path}"  # the paper's eqs 2-3: min / max of the training set
@@ -264,8 +266,9 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ] && [ "${skip_eval}" = false
       split -n "l/${njobs}" -d -a 3 --additional-suffix=.keys "${dump}/${dset}/wav.scp" "${logdir}/keys."
       for i in $(seq 0 $((njobs - 1))); do mv "${logdir}/keys.$(printf '%03d' "$i").keys" "${logdir}/keys.$((i + 1)).scp"; done
       # shellcheck disable=SC2086
-      run ${decode_cmd} JOB=1:"${njobs}" "${logdir}/inference.JOB.log" ${python} -m espnet_ext.bin.dmel_inference \
-        --job "${task}" --train_config "${exp_root}/${job}/config.yaml" --model_file "${exp_root}/${job}/${inference_model}" \
+      run ${decode_cmd} --gpu "${inference_ngpu}" JOB=1:"${njobs}" "${logdir}/inference.JOB.log" \
+        ${python} -m espnet_ext.bin.dmel_inference --device "${device}" --job "${task}" \
+        --train_config "${exp_root}/${job}/config.yaml" --model_file "${exp_root}/${job}/${inference_model}" \
         ${data_opts} --key_file "${logdir}/keys.JOB.scp" --output_dir "${logdir}/output.JOB" ${task_args}
       run ${python} -m espnet_ext.bin.merge_decode --out "${out}" "${logdir}"/output.*
     done
@@ -280,7 +283,7 @@ if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ] && [ "${skip_eval}" = false
     log "no judge ASR (--judge_model, or ${judge_dir}/valid.acc.ave.pth from stage 5): no TTS intelligibility, no reconstruction check"
   fi
   # shellcheck disable=SC2086
-  run ${python} -m espnet_ext.bin.score_dmel --lang "${lang}" --exp_dir "${exp_root}" --jobs ${jobs} \
+  run ${python} -m espnet_ext.bin.score_dmel --lang "${lang}" --exp_dir "${exp_root}" --jobs ${jobs} --device "${device}" \
     --decode_name "${decode_name}" --dump_dir "${dump}" --test_sets ${test_sets} \
     ${recon_sets:+--recon_sets ${recon_sets}} --recon_frame_rates ${recon_frame_rates} --recon_max_utts "${recon_max_utts}" \
     ${judge_spec} ${judge_opts:+--judge_opts ${judge_opts}} ${vocoder_file:+--vocoder_file "${vocoder_file}"} \

@@ -1,7 +1,7 @@
 # The judge ASR of the recipes (sourced by sttatts.sh and dmel.sh): a plain ESPnet ASR model on the
 # real audio of the asr/tts training utterances, trained beside the model under test (stage 5) and
 # used by stage 7 to judge synthesized speech. It is never the model under test.
-# Reads the caller's variables: python train_cmd dump train_set valid_set resume judge_dir
+# Reads the caller's variables: python train_cmd cuda_cmd ngpu dump train_set valid_set resume judge_dir
 # judge_stats judge_token_list judge_config judge_args.
 
 judge_data_opts() {  # mode set
@@ -34,9 +34,10 @@ judge_train() {  # stage 5, only as a background job: `judge_train &; pids+=($!)
   log "training the judge ASR in parallel -> ${judge_dir} (log: ${judge_dir}/train.log)"
   # exec: $! is then the training job itself, which the recipes kill if the main training fails
   # shellcheck disable=SC2046,SC2086
-  exec ${train_cmd} "${judge_dir}/train.log" ${python} -m espnet2.bin.asr_train \
+  # on a GPU it shares the model's device(s) (--ngpu)
+  exec ${cuda_cmd} --gpu "${ngpu}" "${judge_dir}/train.log" ${python} -m espnet2.bin.asr_train \
     --config "${judge_config:-conf/judge_asr_mini.yaml}" --use_preprocessor true --token_type char \
-    --token_list "${judge_token_list}" --ngpu 0 --resume "${resume}" --output_dir "${judge_dir}" \
+    --token_list "${judge_token_list}" --ngpu "${ngpu}" --resume "${resume}" --output_dir "${judge_dir}" \
     $(judge_data_opts train "${train_set}") $(judge_data_opts valid "${valid_set}") \
     --normalize_conf "stats_file=${judge_stats}/train/feats_stats.npz" \
     --train_shape_file "${judge_stats}/train/speech_shape" --valid_shape_file "${judge_stats}/valid/speech_shape" \

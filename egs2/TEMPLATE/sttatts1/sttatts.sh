@@ -16,7 +16,8 @@ run() {  # every stage logs its command line
 # General
 stage=1; stop_stage=8
 skip_data_prep=false; skip_train=false; skip_eval=false; skip_packing=false
-ngpu=0; num_nodes=1; nj=2; inference_nj=2; gpu_inference=false
+ngpu=0; num_nodes=1; nj=2; inference_nj=2
+gpu_inference=auto   # stages 3, 6, 7 on cuda: true, false, or auto (true when --ngpu > 0)
 dumpdir=dump; expdir=exp; python=python3
 # Data
 local_data_opts=""; lang=en
@@ -58,14 +59,15 @@ dump="${dumpdir}/raw"
 all_sets="${train_set} ${valid_set} ${test_sets}"
 [ "${skip_data_prep}" = true ] && { [ "${stage}" -lt 5 ] && stage=5; }
 [ "${skip_train}" = true ] && { [ "${stage}" -eq 5 ] && stage=6; }
+. "${MAIN_ROOT}/egs2/TEMPLATE/scripts/inference_device.sh"  # gpu_inference -> device, inference_ngpu
 
 . "${MAIN_ROOT}/egs2/TEMPLATE/scripts/prepare_stages.sh"  # stages 1 (data prep) and 2 (format audio)
 
 if [ "${stage}" -le 3 ] && [ "${stop_stage}" -ge 3 ]; then
-  log "Stage 3: speaker embeddings (${spk_embed_kind})"
+  log "Stage 3: speaker embeddings (${spk_embed_kind}, ${device})"
   for dset in ${all_sets}; do
     run ${python} -m espnet_ext.bin.extract_spk_embed --data "${dump}/${dset}" --kind "${spk_embed_kind}" \
-      --categories tts vc --nj "${nj}" \
+      --categories tts vc --nj "${nj}" --device "${device}" \
       ${spk_model_dir:+--spk_model_dir "${spk_model_dir}"}
   done
 fi
@@ -148,7 +150,7 @@ decode_dir="${exp_dir}/decode_$(basename "${inference_config:-default}" .yaml)_$
 set_task() { head -n 1 "${dump}/$1/utt2category" | cut -d' ' -f2; }
 
 if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ] && [ "${skip_eval}" = false ]; then
-  log "Stage 6: inference -> ${decode_dir}"
+  log "Stage 6: inference (${device}) -> ${decode_dir}"
   for dset in ${test_sets}; do
     task=$(set_task "${dset}")
     out="${decode_dir}/${dset}"
@@ -167,8 +169,8 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ] && [ "${skip_eval}" = false
       *) log "${dset}: unknown task '${task}' in utt2category"; exit 1 ;;
     esac
     # shellcheck disable=SC2086
-    run ${decode_cmd} JOB=1:"${nj}" "${logdir}/inference.JOB.log" ${python} -m espnet_ext.bin.sttatts_inference \
-      --task "${task}" --train_config "${exp_dir}/config.yaml" --model_file "${exp_dir}/${inference_model}" \
+    run ${decode_cmd} --gpu "${inference_ngpu}" JOB=1:"${nj}" "${logdir}/inference.JOB.log" \
+      ${python} -m espnet_ext.bin.sttatts_inference --ngpu "${inference_ngpu}" --task "${task}" --train_config "${exp_dir}/config.yaml" --model_file "${exp_dir}/${inference_model}" \
       ${inference_config:+--config "${inference_config}"} ${data_opts} --key_file "${logdir}/keys.JOB.scp" \
       --output_dir "${logdir}/output.JOB" ${vocoder_file:+--vocoder_file "${vocoder_file}"} ${inference_args}
     run ${python} -m espnet_ext.bin.merge_decode --out "${out}" "${logdir}"/output.*
@@ -176,11 +178,11 @@ if [ "${stage}" -le 6 ] && [ "${stop_stage}" -ge 6 ] && [ "${skip_eval}" = false
 fi
 
 if [ "${stage}" -le 7 ] && [ "${stop_stage}" -ge 7 ] && [ "${skip_eval}" = false ]; then
-  log "Stage 7: scoring -> ${exp_dir}/RESULTS.md"
+  log "Stage 7: scoring (judge and speaker encoder on ${device}) -> ${exp_dir}/RESULTS.md"
   judge_spec=$(judge_spec_opts)
   # shellcheck disable=SC2086
   run ${python} -m espnet_ext.bin.score_sttatts --lang "${lang}" --exp_dir "${exp_dir}" --decode_dir "${decode_dir}" \
-    --dump_dir "${dump}" --test_sets ${test_sets} ${judge_spec} ${judge_opts:+--judge_opts ${judge_opts}} \
+    --dump_dir "${dump}" --test_sets ${test_sets} --device "${device}" ${judge_spec} ${judge_opts:+--judge_opts ${judge_opts}} \
     ${vocoder_file:+--vocoder_file "${vocoder_file}"} --command "${cmdline}"
   cat "${exp_dir}/RESULTS.md"
   # shellcheck disable=SC2086

@@ -40,7 +40,12 @@ from espnet.nets.beam_search import Hypothesis
 from espnet.nets.scorer_interface import BatchScorerInterface
 from espnet.nets.scorers.ctc import CTCPrefixScorer
 
-from espnet_ext.speecht5.generate import greedy_decode_text, synthesize_speech
+from espnet_ext.speecht5.generate import (
+    ctc_drafted_greedy_decode_text,
+    ctc_greedy_draft,
+    greedy_decode_text,
+    synthesize_speech,
+)
 from espnet_ext.sttatts.beam_search import BeamSearchOptions, batch_beam_search, length_limits
 from espnet_ext.sttatts.data import CharTextConverter, STTATTSPreprocessor
 from espnet_ext.sttatts.mel import mel_config
@@ -200,6 +205,7 @@ class Speech2Text(_Inference):
         maxlenratio: float = 0.0,
         minlenratio: float = 0.0,
         use_espnet_beam_search: bool = False,
+        ctc_draft: bool = False,
     ):
         super().__init__(train_config, model_file, device)
         if not 0.0 <= ctc_weight <= 1.0:
@@ -207,6 +213,10 @@ class Speech2Text(_Inference):
         self.beam_size, self.ctc_weight, self.nbest = beam_size, ctc_weight, nbest
         self.maxlenratio, self.minlenratio = maxlenratio, minlenratio
         self.greedy = beam_size == 1 and ctc_weight == 0.0
+        # greedy only: the CTC best path drafts the hypothesis, one decoder pass verifies it (same
+        # tokens, fewer decoder passes; see ctc_drafted_greedy_decode_text, also for why not beam)
+        self.ctc_draft = ctc_draft and self.greedy
+        self.draft_stats: dict = {}  # summed over calls: passes, tokens, drafted, accepted
         # None: our batched search; an ESPnet BatchBeamSearch: that one, utterance by utterance
         self.beam_search = self._beam_search() if use_espnet_beam_search and not self.greedy else None
         self.search_options = BeamSearchOptions(beam_size, ctc_weight, maxlenratio, minlenratio)
@@ -246,7 +256,9 @@ class Speech2Text(_Inference):
         """Decode several waveforms (S_i,) at once -> per utterance its n-best list."""
         wavs = [_as_float_tensor(s, self.device).view(-1) for s in speeches]
         enc, pad_mask, memory = self.model.encode("asr", wavs)
-        if self.greedy:
+        if self.ctc_draft:
+            nbests = [[h] for h in self._drafted_greedy(enc, memory, pad_mask)]
+        elif self.greedy:
             nbests = [[h] for h in self._greedy(memory, pad_mask)]
         else:
             ctc_logp = self.ctc_view.log_softmax(enc) if self.ctc_weight > 0 else None
@@ -277,20 +289,38 @@ class Speech2Text(_Inference):
     def _greedy(self, memory, pad_mask) -> List[Hypothesis]:
         """Greedy decoding of a batch; utterance b runs at most its own maximum length (greedy
         decisions never depend on later steps, so cutting a longer run there is exact)."""
-        frames = (~pad_mask).sum(1).tolist()
-        maxlens = [length_limits(t, self.maxlenratio, 0.0, clamp_to_frames=False)[0] for t in frames]
+        maxlens = self._greedy_maxlens(pad_mask)
         ys_all, logp = greedy_decode_text(self.model.backbone, memory, pad_mask, max(maxlens), return_logp=True)
-        eos = self.model.specials["eos"]
+        return [self._greedy_hypothesis(ys_all[b, : 1 + maxlen], logp[b]) for b, maxlen in enumerate(maxlens)]
+
+    def _drafted_greedy(self, enc, memory, pad_mask) -> List[Hypothesis]:
+        """Greedy decoding, utterance by utterance, drafted by the CTC best path (same tokens)."""
+        ctc_logp = self.model.ctc.log_softmax(enc)
         hyps = []
-        for b, maxlen in enumerate(maxlens):
-            ys = ys_all[b, : 1 + maxlen]
-            ended = (ys[1:] == eos).nonzero()
-            ys = ys[: int(ended[0]) + 2] if len(ended) else ys  # start eos + tokens (+ the predicted eos)
-            score = logp[b, : len(ys) - 1].sum()  # log-probability of the path
-            # as ESPnet's beam search: a hypothesis cut at maxlen gets an unscored eos
-            yseq = ys if len(ended) else torch.cat([ys, ys.new_tensor([eos])])
-            hyps.append(Hypothesis(yseq=yseq, score=score, scores={"decoder": score}, states={}))
+        for b, maxlen in enumerate(self._greedy_maxlens(pad_mask)):
+            frames = int((~pad_mask[b]).sum())
+            draft = ctc_greedy_draft(ctc_logp[b, :frames], self.model.specials["blank"])
+            ys, logp = ctc_drafted_greedy_decode_text(
+                self.model.backbone, memory[b : b + 1, :frames], pad_mask[b : b + 1, :frames], draft, maxlen,
+                self.draft_stats,
+            )
+            hyps.append(self._greedy_hypothesis(ys, logp))
         return hyps
+
+    def _greedy_maxlens(self, pad_mask) -> List[int]:
+        frames = (~pad_mask).sum(1).tolist()
+        return [length_limits(t, self.maxlenratio, 0.0, clamp_to_frames=False)[0] for t in frames]
+
+    def _greedy_hypothesis(self, ys: torch.Tensor, logp: torch.Tensor) -> Hypothesis:
+        """ys (1 + n,) start eos + greedy tokens (cut at maxlen; entries after an eos are ignored),
+        logp (>= n,) their log-probabilities -> ESPnet Hypothesis."""
+        eos = self.model.specials["eos"]
+        ended = (ys[1:] == eos).nonzero()
+        ys = ys[: int(ended[0]) + 2] if len(ended) else ys  # start eos + tokens (+ the predicted eos)
+        score = logp[: len(ys) - 1].sum()  # log-probability of the path
+        # as ESPnet's beam search: a hypothesis cut at maxlen gets an unscored eos
+        yseq = ys if len(ended) else torch.cat([ys, ys.new_tensor([eos])])
+        return Hypothesis(yseq=yseq, score=score, scores={"decoder": score}, states={})
 
 
 class _SpeechGeneration(_Inference):
@@ -458,6 +488,9 @@ def get_parser() -> argparse.ArgumentParser:
     g.add_argument("--beam_size", type=int, default=5)
     g.add_argument("--ctc_weight", type=float, default=0.5)
     g.add_argument("--nbest", type=int, default=1)
+    g.add_argument("--ctc_draft", type=str2bool, default=False,
+                   help="greedy (beam 1, ctc_weight 0): the CTC best path drafts the hypothesis, one decoder pass "
+                        "verifies it (the same tokens with fewer decoder passes)")
     g = p.add_argument_group("ASR / TTS / VC length limits (default: ASR 0 = the encoder length, TTS/VC 0 and 20)")
     g.add_argument("--maxlenratio", type=float, default=None)
     g.add_argument("--minlenratio", type=float, default=None)
@@ -479,7 +512,8 @@ def _build(args) -> _Inference:
     if args.task == "asr":
         lengths = dict(maxlenratio=args.maxlenratio or 0.0, minlenratio=args.minlenratio or 0.0)
         return Speech2Text.from_pretrained(
-            beam_size=args.beam_size, ctc_weight=args.ctc_weight, nbest=args.nbest, **lengths, **common
+            beam_size=args.beam_size, ctc_weight=args.ctc_weight, nbest=args.nbest, ctc_draft=args.ctc_draft,
+            **lengths, **common,
         )
     lengths = dict(
         maxlenratio=20.0 if args.maxlenratio is None else args.maxlenratio,

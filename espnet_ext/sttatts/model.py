@@ -185,30 +185,36 @@ class ESPnetSTTATTSModel(AbsESPnetModel):
         speech_lengths: Optional[torch.Tensor] = None,
         tokens: Optional[torch.Tensor] = None,
         token_lengths: Optional[torch.Tensor] = None,
+        one_by_one: bool = False,
     ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Encode speech (B, S) samples or tokens (B, L) for ``task``.
 
-        ``speech`` may also be a list of (S_i,) waveforms (inference on a batch of utterances):
-        each is then encoded alone and the outputs padded into one batch, so that every utterance
-        gets the encoding it gets on its own (a padded batch would not: the speech pre-net's
-        GroupNorm spans the padding) and no frame is computed for padding (``speech_lengths`` is
-        not needed).
+        ``speech`` may also be a list of (S_i,) waveforms (inference on a batch of utterances;
+        ``speech_lengths`` is not needed): every utterance gets the encoding it gets on its own.
+        They are zero-padded into one batch whose speech pre-net leaves the padding out of its
+        GroupNorm statistics (``unpadded``, see SpeechEncoderPrenet.forward): equal to encoding
+        each alone up to float rounding. ``one_by_one``: encode each alone and pad the outputs
+        (the reference; no frame computed for padding).
 
         Returns:
             enc (B, T, D) the encoder output (what CTC reads), pad_mask (B, T) True = padding,
             memory (B, T, D) what the decoder attends to (enc after task fusion).
         """
-        if isinstance(speech, (list, tuple)):
+        if isinstance(speech, (list, tuple)) and one_by_one:
             return _padded_batch([self._encode(task, w.view(1, -1), torch.tensor([w.numel()], device=w.device))
                                   for w in speech])
+        if isinstance(speech, (list, tuple)):
+            lengths = torch.tensor([w.numel() for w in speech], device=speech[0].device)
+            wavs = torch.nn.utils.rnn.pad_sequence([w.view(-1) for w in speech], batch_first=True)
+            return self._encode(task, wavs, lengths, unpadded=True)
         return self._encode(task, speech, speech_lengths, tokens, token_lengths)
 
-    def _encode(self, task, speech=None, speech_lengths=None, tokens=None, token_lengths=None):
+    def _encode(self, task, speech=None, speech_lengths=None, tokens=None, token_lengths=None, unpadded=False):
         bb = self.backbone
         if tokens is not None:
             x, pad_mask = bb.encoder_prenet_text(tokens, token_lengths)
         else:
-            x, pad_mask = bb.encoder_prenet_speech(speech, speech_lengths)
+            x, pad_mask = bb.encoder_prenet_speech(speech, speech_lengths, unpadded)
         task_id = TASKS.index(task)
         if self.fusion_position == "before_encoder":
             x = self.task_fusion(x, task_id)

@@ -46,6 +46,7 @@ from espnet_ext.speecht5.generate import (
     greedy_decode_text,
     synthesize_speech,
 )
+from espnet_ext.speecht5.quantize import QUANTIZE_CHOICES, quantize_int8
 from espnet_ext.sttatts.beam_search import BeamSearchOptions, batch_beam_search, length_limits
 from espnet_ext.sttatts.data import CharTextConverter, STTATTSPreprocessor
 from espnet_ext.sttatts.mel import mel_config
@@ -158,13 +159,27 @@ def _unpacked_kwargs(model_tag: str, cachedir=None) -> dict:
 
 
 class _Inference:
-    """Shared loading: the model in eval mode, its text converter, ``from_pretrained``."""
+    """Shared loading: the model in eval mode, its text converter, ``from_pretrained``.
 
-    def __init__(self, train_config, model_file, device: str = "cpu"):
+    ``quantize="int8"``: the decoder's linears (the text / speech decoder layers, also the
+    Y-decoder's) with int8 weights and dynamically quantized activations (CPU only; see
+    espnet_ext.speecht5.quantize): a quarter of the weight bytes per decoding step, at an accuracy
+    cost that benchmarks/quantize_int8.py measures.
+    """
+
+    def __init__(self, train_config, model_file, device: str = "cpu", quantize: str = "none"):
         self.model, self.train_args = STTATTSTask.build_model_from_file(train_config, model_file, device)
         self.model.eval()
         self.device = device
         self.converter = CharTextConverter(self.model.token_list)
+        if quantize not in QUANTIZE_CHOICES:
+            raise ValueError(f"quantize must be one of {QUANTIZE_CHOICES}, got {quantize!r}")
+        if quantize == "int8":
+            if torch.device(device).type != "cpu":
+                raise ValueError("quantize='int8' runs on the CPU only (torch's dynamic int8 kernels)")
+            for decoder in (self.model.backbone.decoder, self.model.speech_decoder):
+                if decoder is not None:
+                    quantize_int8(decoder)
 
     @classmethod
     def from_pretrained(cls, model_tag: Optional[str] = None, cachedir=None, **kwargs):
@@ -206,8 +221,9 @@ class Speech2Text(_Inference):
         minlenratio: float = 0.0,
         use_espnet_beam_search: bool = False,
         ctc_draft: bool = False,
+        quantize: str = "none",
     ):
-        super().__init__(train_config, model_file, device)
+        super().__init__(train_config, model_file, device, quantize)
         if not 0.0 <= ctc_weight <= 1.0:
             raise ValueError(f"ctc_weight must be in [0, 1], got {ctc_weight}")
         self.beam_size, self.ctc_weight, self.nbest = beam_size, ctc_weight, nbest
@@ -338,8 +354,9 @@ class _SpeechGeneration(_Inference):
         maxlenratio: float = 20.0,
         use_prenet_dropout: bool = True,
         vocoder_file: Optional[str] = None,
+        quantize: str = "none",
     ):
-        super().__init__(train_config, model_file, device)
+        super().__init__(train_config, model_file, device, quantize)
         self.threshold, self.minlenratio, self.maxlenratio = threshold, minlenratio, maxlenratio
         # Tacotron-style: the pre-net dropout stays on at inference unless turned off
         self.model.backbone.speech_decoder_prenet.dropout_at_inference = use_prenet_dropout
@@ -484,6 +501,8 @@ def get_parser() -> argparse.ArgumentParser:
                    help="utterances decoded together (one decoder batch); each gets the output it gets alone, "
                         "except TTS / VC with the pre-net dropout on (its random draws depend on the batch)")
     p.add_argument("--log_level", default="INFO")
+    p.add_argument("--quantize", default="none", choices=QUANTIZE_CHOICES,
+                   help="int8: the decoder's linears with int8 weights (CPU; faster steps, small accuracy cost)")
     g = p.add_argument_group("ASR")
     g.add_argument("--beam_size", type=int, default=5)
     g.add_argument("--ctc_weight", type=float, default=0.5)
@@ -506,9 +525,9 @@ def get_parser() -> argparse.ArgumentParser:
 
 def _build(args) -> _Inference:
     device = "cuda" if args.ngpu > 0 else "cpu"
-    common = dict(train_config=args.train_config, model_file=args.model_file, device=device)
+    common = dict(train_config=args.train_config, model_file=args.model_file, device=device, quantize=args.quantize)
     if args.model_tag is not None:
-        common = dict(model_tag=args.model_tag, device=device)
+        common = dict(model_tag=args.model_tag, device=device, quantize=args.quantize)
     if args.task == "asr":
         lengths = dict(maxlenratio=args.maxlenratio or 0.0, minlenratio=args.minlenratio or 0.0)
         return Speech2Text.from_pretrained(

@@ -1,5 +1,6 @@
-"""CTC-drafted greedy decoding (Speech2Text ctc_draft=True) gives plain greedy decoding's hypotheses,
-on random weights and on a tiny model fitted for a few hundred steps to espeak-ng utterances."""
+"""Faster decoding options (issue 18). CTC-drafted greedy decoding (Speech2Text ctc_draft=True) gives
+plain greedy decoding's hypotheses, on random weights and on a tiny model fitted for a few hundred
+steps to espeak-ng utterances; int8 decoder linears (quantize="int8") keep that model's transcripts."""
 import numpy as np
 import pytest
 import torch
@@ -124,3 +125,43 @@ def test_draft_pointer_follows_substitutions_skips_and_insertions():
     assert (p.pos, p.synced) == (3, True) and p.proposal(eos_id=0, room=9) == [4, 5, 0]
     p.advance(5)  # the decoder skipped 4
     assert (p.pos, p.synced) == (5, True) and p.proposal(eos_id=0, room=1) == [0]
+
+
+def test_int8_decoder_keeps_the_fitted_models_transcripts(trained):
+    model_dir, train_wavs, _ = trained
+    fp32 = inf.Speech2Text(model_dir / "config.yaml", model_dir / "model.pth", beam_size=3, ctc_weight=0.3)
+    int8 = inf.Speech2Text(model_dir / "config.yaml", model_dir / "model.pth", beam_size=3, ctc_weight=0.3,
+                           quantize="int8")
+    layer = int8.model.backbone.decoder.layers[0]
+    assert isinstance(layer.fc1, torch.ao.nn.quantized.dynamic.Linear)
+    assert isinstance(layer.self_attn.int8_fused["q_proj_k_proj_v_proj"], torch.ao.nn.quantized.dynamic.Linear)
+    assert isinstance(int8.model.backbone.encoder.layers[0].fc1, torch.nn.Linear)  # the encoder stays fp32
+    assert [int8(w)[0][0] for w in train_wavs] == [fp32(w)[0][0] for w in train_wavs] == list(TRAIN_TEXTS)
+    # the quantized decoder is close, not equal: teacher-forced logits differ a little
+    with torch.no_grad():
+        _, pad, memory = fp32.model.encode("asr", [torch.from_numpy(train_wavs[0])])
+        prev = torch.tensor([[2, 5, 6, 7, 8]])
+        a, b = (s.model.decode_text(prev, memory, pad)[0] for s in (fp32, int8))
+    assert 0 < float((a - b).abs().max()) < 0.05 * float(a.abs().max())
+
+
+def test_int8_tts_frames_stay_close_to_fp32(random_dir):
+    tts = {q: inf.Text2Speech(random_dir / "config.yaml", random_dir / "model.pth", use_prenet_dropout=False,
+                              maxlenratio=4.0, quantize=q) for q in ("none", "int8")}
+    for t in tts.values():  # no stop token: both run to the same length
+        with torch.no_grad():
+            t.model.backbone.speech_decoder_postnet.prob_out.weight.zero_()
+            t.model.backbone.speech_decoder_postnet.prob_out.bias.fill_(-9.0)
+    spk = np.random.default_rng(0).standard_normal(8).astype(np.float32)
+    out = {q: t.batch([[5, 6, 7, 8, 9, 2]], [spk], vocode=False)[0]["feat_gen"] for q, t in tts.items()}
+    assert out["int8"].shape == out["none"].shape == (24, 80)  # int(6 * 4.0 / 2) steps of r = 2 frames
+    err = float((out["int8"] - out["none"]).abs().mean() / out["none"].abs().mean())
+    assert 0 < err < 0.05
+
+
+def test_quantize_rejects_unknown_choices_and_the_cli_takes_int8(random_dir):
+    with pytest.raises(ValueError, match="quantize"):
+        inf.Speech2Text(random_dir / "config.yaml", random_dir / "model.pth", quantize="int4")
+    args = inf.get_parser().parse_args(["--task", "asr", "--output_dir", "o", "--data_path_and_name_and_type",
+                                        "a,speech,sound", "--quantize", "int8", "--ctc_draft", "true"])
+    assert args.quantize == "int8" and args.ctc_draft is True

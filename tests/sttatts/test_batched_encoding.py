@@ -4,7 +4,8 @@ import torch
 
 from espnet_ext.speecht5.speech_encoder_prenet import masked_channel_norm
 
-LENGTHS = (16000, 4100, 11999, 7000, 2500)  # samples: different frame counts and conv remainders
+LENGTHS = (16000, 13100, 13999, 14500, 15400)  # samples: one padded batch (longest / shortest < 1.25),
+# different frame counts and conv remainders
 
 
 def _wavs(seed=0):
@@ -19,6 +20,7 @@ def test_batched_encoding_equals_one_by_one(tiny):
         enc, pad, memory = model.encode("asr", wavs)
         ref_enc, ref_pad, ref_memory = model.encode("asr", wavs, one_by_one=True)
     assert torch.equal(pad, ref_pad)
+    assert enc.size(0) == len(LENGTHS)  # in the given order (grouped by length inside)
     frames = (~pad).sum(1).tolist()
     assert len(set(frames)) == len(LENGTHS)
     for b, t in enumerate(frames):
@@ -52,3 +54,17 @@ def test_masked_channel_norm_is_group_norm_over_the_valid_frames():
     got = masked_channel_norm(x, lengths, norm)
     assert torch.allclose(got[0], norm(x[:1])[0], atol=1e-5)
     assert torch.allclose(got[1, :, :5], norm(x[1:, :, :5])[0], atol=1e-5)
+
+
+def test_similar_lengths_share_a_padded_batch(tiny, monkeypatch):
+    model, _ = tiny
+    calls = []
+    encode = model._encode
+    monkeypatch.setattr(model, "_encode", lambda *a, **k: calls.append(a[1].shape) or encode(*a, **k))
+    with torch.no_grad():
+        model.encode("asr", _wavs())
+    assert [tuple(s) for s in calls] == [(5, 16000)]
+    calls.clear()
+    with torch.no_grad():  # 4000, 4500 | 10000, 11000, 12000
+        model.encode("asr", [torch.randn(n) for n in (10000, 12000, 4000, 11000, 4500)])
+    assert sorted(tuple(s) for s in calls) == [(2, 4500), (3, 12000)]

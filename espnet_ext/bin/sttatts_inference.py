@@ -9,11 +9,13 @@
 
     python -m espnet_ext.bin.sttatts_inference --task asr --train_config C --model_file M \
         --data_path_and_name_and_type dump/raw/test/wav.scp,speech,sound --output_dir D \
-        [--config conf/decode_sttatts.yaml] [--batch_size 16]
+        [--config conf/decode_sttatts.yaml] [--batch_size 16] [--quantize int8] [--ctc_draft true]
 
 ASR decodes with a batched joint CTC/attention beam search that makes ESPnet's BatchBeamSearch +
 CTCPrefixScorer decisions (espnet_ext.sttatts.beam_search; ``use_espnet_beam_search=True`` runs
-ESPnet's own), or greedily when beam_size == 1 and ctc_weight == 0. TTS / VC generate r mel
+ESPnet's own), or greedily when beam_size == 1 and ctc_weight == 0 (``ctc_draft``: the CTC best path
+drafts the greedy hypothesis, one decoder pass verifies it; same tokens). ``quantize="int8"``: int8
+decoder linears (ASR, TTS, VC; CPU). TTS / VC generate r mel
 frames per step with the KV cache, stop when any of the r stop probabilities passes the threshold
 (fairseq's rule), run the postnet once at the end and vocode (Griffin-Lim without a vocoder file).
 Outputs of the CLI: ASR ``D/<n>best_recog/{text,token,token_int,score}``; TTS / VC

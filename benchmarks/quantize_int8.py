@@ -36,20 +36,16 @@ def never_stop(hf) -> None:
         hf.speech_decoder_postnet.prob_out.bias.fill_(-10.0)
 
 
-def step_timer(model, memory, pad, rows: int, steps: int):
-    """A function running `steps` cached decoder steps of `rows` rows after 10 warm positions."""
+def step_time(model, memory, pad, rows: int, steps: int) -> float:
+    """Seconds per cached decoder step of `rows` rows (mean of `steps`, after 10 warm positions)."""
     mem, pm = memory.expand(rows, -1, -1), pad.expand(rows, -1)
     prefix = torch.full((rows, 10), 7)
-
-    def run():
-        cache = model.new_text_cache()
-        model.decode_text(prefix, mem, pm, cache)
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            model.decode_text(prefix[:, :1], mem, pm, cache)
-        return (time.perf_counter() - t0) / steps
-
-    return run
+    cache = model.new_text_cache()
+    model.decode_text(prefix, mem, pm, cache)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        model.decode_text(prefix[:, :1], mem, pm, cache)
+    return (time.perf_counter() - t0) / steps
 
 
 def levenshtein_agreement(a, b) -> float:
@@ -97,10 +93,12 @@ def main():
     wav = 0.1 * torch.randn(int(16000 * args.seconds), generator=gen)
     _, pad, memory = asr["none"].model.encode("asr", [wav])
     for rows in (1, 5):
-        t = common.alternate({q: step_timer(s.model, memory, pad, rows, args.steps) for q, s in asr.items()},
-                             args.repeat)
-        common.report(f"ASR decoder step, {rows} row(s), {memory.size(1)} memory frames", "fp32", t["none"], t["int8"],
-                      1.5, unit="s")
+        t = {q: [] for q in asr}
+        for _ in range(args.repeat + 1):  # alternately; the first round is the warm-up
+            for q, s in asr.items():
+                t[q].append(step_time(s.model, memory, pad, rows, args.steps))
+        common.report(f"ASR decoder step, {rows} row(s), {memory.size(1)} memory frames", "fp32",
+                      [1e3 * x for x in t["none"][1:]], [1e3 * x for x in t["int8"][1:]], 1.5, unit="ms")
     # ASR accuracy cost on random weights
     hyp = {q: s(wav)[0][2] for q, s in asr.items()}
     eos = asr["none"].model.specials["eos"]

@@ -137,6 +137,9 @@ def ctc_greedy_draft(ctc_logp: torch.Tensor, blank_id: int) -> list[int]:
     return [t for t in best[keep].tolist() if t != blank_id]
 
 
+MIN_DRAFT = 8  # draft labels per verification pass after a rejection, at least
+
+
 class _DraftPointer:
     """Where the decoder's output stands in the CTC draft. A token equal to the expected draft
     label (or to one of the next two: the decoder skipped a label; or to the previous one: it
@@ -153,8 +156,9 @@ class _DraftPointer:
                 return
         self.pos, self.synced = self.pos + 1, False
 
-    def proposal(self, eos_id: int, room: int) -> list[int]:
-        """The rest of the draft then eos, at most `room` labels; none while out of step."""
+    def proposal(self, eos_id: int, room: int, limit: int | None = None) -> list[int]:
+        """The rest of the draft then eos, at most `room` (and `limit`) labels; none while out of step."""
+        room = room if limit is None else min(room, limit)
         return (self.draft[self.pos :] + [eos_id])[:room] if self.synced else []
 
 
@@ -176,7 +180,8 @@ def ctc_drafted_greedy_decode_text(
     that argmax is the next greedy token anyway, so a pass yields accepted + 1 tokens. The cache is
     cut back to the accepted prefix (positions after it are overwritten later). After a
     disagreement the search takes single steps until the decoder meets the draft again
-    (`_DraftPointer`), then drafts again. The tokens are greedy decoding's: every token is the
+    (`_DraftPointer`), then drafts again; after a rejection a pass drafts at most twice the labels
+    the last one accepted (MIN_DRAFT at least; doubling while all are accepted). The tokens are greedy decoding's: every token is the
     decoder's argmax given the tokens before it; only the shapes of the matrix products differ
     (a U-row pass instead of U one-row steps), which changes logits by float rounding (~1e-6). A
     drafted position whose top-2 logit margin is below `margin` is not trusted: it is recomputed as
@@ -198,9 +203,10 @@ def ctc_drafted_greedy_decode_text(
     cache = model.new_cache()
     pointer = _DraftPointer(draft)
     passes = drafted = accepted = 0
+    limit = None  # draft labels per pass: all at first; after a rejection twice the accepted run
     while len(out) - 1 < max_new_tokens and (len(out) == 1 or out[-1] != eos):
         room = max_new_tokens - (len(out) - 1)
-        proposal = pointer.proposal(eos, room - 1)  # a pass yields up to len(proposal) + 1 tokens
+        proposal = pointer.proposal(eos, room - 1, limit)  # a pass yields up to len(proposal) + 1 tokens
         start = cache.length
         inp = torch.tensor([out[-1:] + proposal], dtype=torch.long, device=memory.device)
         logits, _, cache = model.decode_text(inp, memory, memory_pad_mask, cache, need_cross_attn=False)
@@ -216,6 +222,8 @@ def ctc_drafted_greedy_decode_text(
             m += 1
         emitted = pred[: m + 1] if sure[m] else pred[:m]
         accepted += m
+        if proposal:  # rows of a rejected tail are wasted: after a rejection, draft about what was accepted
+            limit = max(MIN_DRAFT, 2 * m) if m < len(proposal) else (None if limit is None else 2 * limit)
         for i, token in enumerate(emitted):
             out.append(token)
             logps.append(logp[i, token])

@@ -52,7 +52,8 @@ class MultiheadAttention(nn.Module):
         if torch.is_grad_enabled():
             return self.query(x), *self.key_value(x)
         b_, u, _ = x.shape
-        qkv = self._project(("q_proj", "k_proj", "v_proj"), x).view(b_, u, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        qkv = self._project(("q_proj", "k_proj", "v_proj"), x)
+        qkv = qkv.view(b_, u, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
         return qkv[0], qkv[1], qkv[2]
 
     def _apply(self, fn, *args, **kwargs):

@@ -181,8 +181,8 @@ def ctc_drafted_greedy_decode_text(
     cut back to the accepted prefix (positions after it are overwritten later). After a
     disagreement the search takes single steps until the decoder meets the draft again
     (`_DraftPointer`), then drafts again; after a rejection a pass drafts at most twice the labels
-    the last one accepted (MIN_DRAFT at least; doubling while all are accepted). The tokens are greedy decoding's: every token is the
-    decoder's argmax given the tokens before it; only the shapes of the matrix products differ
+    the last one accepted (MIN_DRAFT at least; doubling while all are accepted). The tokens are
+    greedy decoding's: every token is the decoder's argmax given the tokens before it; only the shapes of the matrix products differ
     (a U-row pass instead of U one-row steps), which changes logits by float rounding (~1e-6). A
     drafted position whose top-2 logit margin is below `margin` is not trusted: it is recomputed as
     a single step, so that rounding cannot flip a near-tie (the cache before it still comes from

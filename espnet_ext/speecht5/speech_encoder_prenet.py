@@ -67,7 +67,8 @@ class FeatureExtractor(nn.Module):
         lengths = wav_lengths
         for layer in self.conv_layers:
             if lengths is not None:
-                lengths = torch.div(lengths - layer.conv.kernel_size[0], layer.conv.stride[0], rounding_mode="floor") + 1
+                kernel, stride = layer.conv.kernel_size[0], layer.conv.stride[0]
+                lengths = torch.div(lengths - kernel, stride, rounding_mode="floor") + 1
             x = layer(x, lengths)
         return x
 

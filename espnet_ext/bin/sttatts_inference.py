@@ -9,11 +9,13 @@
 
     python -m espnet_ext.bin.sttatts_inference --task asr --train_config C --model_file M \
         --data_path_and_name_and_type dump/raw/test/wav.scp,speech,sound --output_dir D \
-        [--config conf/decode_sttatts.yaml] [--batch_size 16]
+        [--config conf/decode_sttatts.yaml] [--batch_size 16] [--quantize int8] [--ctc_draft true]
 
 ASR decodes with a batched joint CTC/attention beam search that makes ESPnet's BatchBeamSearch +
 CTCPrefixScorer decisions (espnet_ext.sttatts.beam_search; ``use_espnet_beam_search=True`` runs
-ESPnet's own), or greedily when beam_size == 1 and ctc_weight == 0. TTS / VC generate r mel
+ESPnet's own), or greedily when beam_size == 1 and ctc_weight == 0 (``ctc_draft``: the CTC best path
+drafts the greedy hypothesis, one decoder pass verifies it; same tokens). ``quantize="int8"``: int8
+decoder linears (ASR, TTS, VC; CPU). TTS / VC generate r mel
 frames per step with the KV cache, stop when any of the r stop probabilities passes the threshold
 (fairseq's rule), run the postnet once at the end and vocode (Griffin-Lim without a vocoder file).
 Outputs of the CLI: ASR ``D/<n>best_recog/{text,token,token_int,score}``; TTS / VC
@@ -40,7 +42,13 @@ from espnet.nets.beam_search import Hypothesis
 from espnet.nets.scorer_interface import BatchScorerInterface
 from espnet.nets.scorers.ctc import CTCPrefixScorer
 
-from espnet_ext.speecht5.generate import greedy_decode_text, synthesize_speech
+from espnet_ext.speecht5.generate import (
+    ctc_drafted_greedy_decode_text,
+    ctc_greedy_draft,
+    greedy_decode_text,
+    synthesize_speech,
+)
+from espnet_ext.speecht5.quantize import QUANTIZE_CHOICES, quantize_int8
 from espnet_ext.sttatts.beam_search import BeamSearchOptions, batch_beam_search, length_limits
 from espnet_ext.sttatts.data import CharTextConverter, STTATTSPreprocessor
 from espnet_ext.sttatts.mel import mel_config
@@ -153,13 +161,27 @@ def _unpacked_kwargs(model_tag: str, cachedir=None) -> dict:
 
 
 class _Inference:
-    """Shared loading: the model in eval mode, its text converter, ``from_pretrained``."""
+    """Shared loading: the model in eval mode, its text converter, ``from_pretrained``.
 
-    def __init__(self, train_config, model_file, device: str = "cpu"):
+    ``quantize="int8"``: the decoder's linears (the text / speech decoder layers, also the
+    Y-decoder's) with int8 weights and dynamically quantized activations (CPU only; see
+    espnet_ext.speecht5.quantize): a quarter of the weight bytes per decoding step, at an accuracy
+    cost that benchmarks/quantize_int8.py measures.
+    """
+
+    def __init__(self, train_config, model_file, device: str = "cpu", quantize: str = "none"):
         self.model, self.train_args = STTATTSTask.build_model_from_file(train_config, model_file, device)
         self.model.eval()
         self.device = device
         self.converter = CharTextConverter(self.model.token_list)
+        if quantize not in QUANTIZE_CHOICES:
+            raise ValueError(f"quantize must be one of {QUANTIZE_CHOICES}, got {quantize!r}")
+        if quantize == "int8":
+            if torch.device(device).type != "cpu":
+                raise ValueError("quantize='int8' runs on the CPU only (torch's dynamic int8 kernels)")
+            for decoder in (self.model.backbone.decoder, self.model.speech_decoder):
+                if decoder is not None:
+                    quantize_int8(decoder)
 
     @classmethod
     def from_pretrained(cls, model_tag: Optional[str] = None, cachedir=None, **kwargs):
@@ -200,13 +222,19 @@ class Speech2Text(_Inference):
         maxlenratio: float = 0.0,
         minlenratio: float = 0.0,
         use_espnet_beam_search: bool = False,
+        ctc_draft: bool = False,
+        quantize: str = "none",
     ):
-        super().__init__(train_config, model_file, device)
+        super().__init__(train_config, model_file, device, quantize)
         if not 0.0 <= ctc_weight <= 1.0:
             raise ValueError(f"ctc_weight must be in [0, 1], got {ctc_weight}")
         self.beam_size, self.ctc_weight, self.nbest = beam_size, ctc_weight, nbest
         self.maxlenratio, self.minlenratio = maxlenratio, minlenratio
         self.greedy = beam_size == 1 and ctc_weight == 0.0
+        # greedy only: the CTC best path drafts the hypothesis, one decoder pass verifies it (same
+        # tokens, fewer decoder passes; see ctc_drafted_greedy_decode_text, also for why not beam)
+        self.ctc_draft = ctc_draft and self.greedy
+        self.draft_stats: dict = {}  # summed over calls: passes, tokens, drafted, accepted
         # None: our batched search; an ESPnet BatchBeamSearch: that one, utterance by utterance
         self.beam_search = self._beam_search() if use_espnet_beam_search and not self.greedy else None
         self.search_options = BeamSearchOptions(beam_size, ctc_weight, maxlenratio, minlenratio)
@@ -246,7 +274,9 @@ class Speech2Text(_Inference):
         """Decode several waveforms (S_i,) at once -> per utterance its n-best list."""
         wavs = [_as_float_tensor(s, self.device).view(-1) for s in speeches]
         enc, pad_mask, memory = self.model.encode("asr", wavs)
-        if self.greedy:
+        if self.ctc_draft:
+            nbests = [[h] for h in self._drafted_greedy(enc, memory, pad_mask)]
+        elif self.greedy:
             nbests = [[h] for h in self._greedy(memory, pad_mask)]
         else:
             ctc_logp = self.ctc_view.log_softmax(enc) if self.ctc_weight > 0 else None
@@ -277,20 +307,38 @@ class Speech2Text(_Inference):
     def _greedy(self, memory, pad_mask) -> List[Hypothesis]:
         """Greedy decoding of a batch; utterance b runs at most its own maximum length (greedy
         decisions never depend on later steps, so cutting a longer run there is exact)."""
-        frames = (~pad_mask).sum(1).tolist()
-        maxlens = [length_limits(t, self.maxlenratio, 0.0, clamp_to_frames=False)[0] for t in frames]
+        maxlens = self._greedy_maxlens(pad_mask)
         ys_all, logp = greedy_decode_text(self.model.backbone, memory, pad_mask, max(maxlens), return_logp=True)
-        eos = self.model.specials["eos"]
+        return [self._greedy_hypothesis(ys_all[b, : 1 + maxlen], logp[b]) for b, maxlen in enumerate(maxlens)]
+
+    def _drafted_greedy(self, enc, memory, pad_mask) -> List[Hypothesis]:
+        """Greedy decoding, utterance by utterance, drafted by the CTC best path (same tokens)."""
+        ctc_logp = self.model.ctc.log_softmax(enc)
         hyps = []
-        for b, maxlen in enumerate(maxlens):
-            ys = ys_all[b, : 1 + maxlen]
-            ended = (ys[1:] == eos).nonzero()
-            ys = ys[: int(ended[0]) + 2] if len(ended) else ys  # start eos + tokens (+ the predicted eos)
-            score = logp[b, : len(ys) - 1].sum()  # log-probability of the path
-            # as ESPnet's beam search: a hypothesis cut at maxlen gets an unscored eos
-            yseq = ys if len(ended) else torch.cat([ys, ys.new_tensor([eos])])
-            hyps.append(Hypothesis(yseq=yseq, score=score, scores={"decoder": score}, states={}))
+        for b, maxlen in enumerate(self._greedy_maxlens(pad_mask)):
+            frames = int((~pad_mask[b]).sum())
+            draft = ctc_greedy_draft(ctc_logp[b, :frames], self.model.specials["blank"])
+            ys, logp = ctc_drafted_greedy_decode_text(
+                self.model.backbone, memory[b : b + 1, :frames], pad_mask[b : b + 1, :frames], draft, maxlen,
+                self.draft_stats,
+            )
+            hyps.append(self._greedy_hypothesis(ys, logp))
         return hyps
+
+    def _greedy_maxlens(self, pad_mask) -> List[int]:
+        frames = (~pad_mask).sum(1).tolist()
+        return [length_limits(t, self.maxlenratio, 0.0, clamp_to_frames=False)[0] for t in frames]
+
+    def _greedy_hypothesis(self, ys: torch.Tensor, logp: torch.Tensor) -> Hypothesis:
+        """ys (1 + n,) start eos + greedy tokens (cut at maxlen; entries after an eos are ignored),
+        logp (>= n,) their log-probabilities -> ESPnet Hypothesis."""
+        eos = self.model.specials["eos"]
+        ended = (ys[1:] == eos).nonzero()
+        ys = ys[: int(ended[0]) + 2] if len(ended) else ys  # start eos + tokens (+ the predicted eos)
+        score = logp[: len(ys) - 1].sum()  # log-probability of the path
+        # as ESPnet's beam search: a hypothesis cut at maxlen gets an unscored eos
+        yseq = ys if len(ended) else torch.cat([ys, ys.new_tensor([eos])])
+        return Hypothesis(yseq=yseq, score=score, scores={"decoder": score}, states={})
 
 
 class _SpeechGeneration(_Inference):
@@ -308,8 +356,9 @@ class _SpeechGeneration(_Inference):
         maxlenratio: float = 20.0,
         use_prenet_dropout: bool = True,
         vocoder_file: Optional[str] = None,
+        quantize: str = "none",
     ):
-        super().__init__(train_config, model_file, device)
+        super().__init__(train_config, model_file, device, quantize)
         self.threshold, self.minlenratio, self.maxlenratio = threshold, minlenratio, maxlenratio
         # Tacotron-style: the pre-net dropout stays on at inference unless turned off
         self.model.backbone.speech_decoder_prenet.dropout_at_inference = use_prenet_dropout
@@ -454,10 +503,15 @@ def get_parser() -> argparse.ArgumentParser:
                    help="utterances decoded together (one decoder batch); each gets the output it gets alone, "
                         "except TTS / VC with the pre-net dropout on (its random draws depend on the batch)")
     p.add_argument("--log_level", default="INFO")
+    p.add_argument("--quantize", default="none", choices=QUANTIZE_CHOICES,
+                   help="int8: the decoder's linears with int8 weights (CPU; faster steps, small accuracy cost)")
     g = p.add_argument_group("ASR")
     g.add_argument("--beam_size", type=int, default=5)
     g.add_argument("--ctc_weight", type=float, default=0.5)
     g.add_argument("--nbest", type=int, default=1)
+    g.add_argument("--ctc_draft", type=str2bool, default=False,
+                   help="greedy (beam 1, ctc_weight 0): the CTC best path drafts the hypothesis, one decoder pass "
+                        "verifies it (the same tokens with fewer decoder passes)")
     g = p.add_argument_group("ASR / TTS / VC length limits (default: ASR 0 = the encoder length, TTS/VC 0 and 20)")
     g.add_argument("--maxlenratio", type=float, default=None)
     g.add_argument("--minlenratio", type=float, default=None)
@@ -473,13 +527,14 @@ def get_parser() -> argparse.ArgumentParser:
 
 def _build(args) -> _Inference:
     device = "cuda" if args.ngpu > 0 else "cpu"
-    common = dict(train_config=args.train_config, model_file=args.model_file, device=device)
+    common = dict(train_config=args.train_config, model_file=args.model_file, device=device, quantize=args.quantize)
     if args.model_tag is not None:
-        common = dict(model_tag=args.model_tag, device=device)
+        common = dict(model_tag=args.model_tag, device=device, quantize=args.quantize)
     if args.task == "asr":
         lengths = dict(maxlenratio=args.maxlenratio or 0.0, minlenratio=args.minlenratio or 0.0)
         return Speech2Text.from_pretrained(
-            beam_size=args.beam_size, ctc_weight=args.ctc_weight, nbest=args.nbest, **lengths, **common
+            beam_size=args.beam_size, ctc_weight=args.ctc_weight, nbest=args.nbest, ctc_draft=args.ctc_draft,
+            **lengths, **common,
         )
     lengths = dict(
         maxlenratio=20.0 if args.maxlenratio is None else args.maxlenratio,

@@ -24,6 +24,7 @@ class MultiheadAttention(nn.Module):
         self.v_proj = nn.Linear(d_model, d_model)
         self.out_proj = nn.Linear(d_model, d_model)
         self._fused_cache: dict = {}  # inference only: concatenated projections (see _fused)
+        self.int8_fused: nn.ModuleDict | None = None  # int8 fused projections (see quantize.py)
 
     def split_heads(self, x: torch.Tensor) -> torch.Tensor:
         """(B, T, D) -> (B, H, T, d_head)."""
@@ -38,9 +39,9 @@ class MultiheadAttention(nn.Module):
         """(B, T, D) -> keys and values, each (B, H, T, d_head)."""
         if torch.is_grad_enabled():
             return self.split_heads(self.k_proj(x)), self.split_heads(self.v_proj(x))
-        w, b = self._fused(("k_proj", "v_proj"))
-        kv = F.linear(x, w, b)
-        return self.split_heads(kv[..., : w.size(0) // 2]), self.split_heads(kv[..., w.size(0) // 2 :])
+        kv = self._project(("k_proj", "v_proj"), x)
+        half = kv.size(-1) // 2
+        return self.split_heads(kv[..., :half]), self.split_heads(kv[..., half:])
 
     def query_key_value(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(B, U, D) -> q (unscaled), k, v, each (B, H, U, d_head).
@@ -50,14 +51,20 @@ class MultiheadAttention(nn.Module):
         """
         if torch.is_grad_enabled():
             return self.query(x), *self.key_value(x)
-        w, b = self._fused(("q_proj", "k_proj", "v_proj"))
         b_, u, _ = x.shape
-        qkv = F.linear(x, w, b).view(b_, u, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        qkv = self._project(("q_proj", "k_proj", "v_proj"), x)
+        qkv = qkv.view(b_, u, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
         return qkv[0], qkv[1], qkv[2]
 
     def _apply(self, fn, *args, **kwargs):
         self._fused_cache = {}  # dtype / device changes: rebuild the fused projections
         return super()._apply(fn, *args, **kwargs)
+
+    def _project(self, names: tuple[str, ...], x: torch.Tensor) -> torch.Tensor:
+        """x (..., D) through the named projections at once (concatenated outputs)."""
+        if self.int8_fused is not None:
+            return self.int8_fused["_".join(names)](x)
+        return F.linear(x, *self._fused(names))
 
     def _fused(self, names: tuple[str, ...]) -> tuple[torch.Tensor, torch.Tensor]:
         """Concatenated weights and biases of the named projections, rebuilt whenever a parameter

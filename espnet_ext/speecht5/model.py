@@ -49,9 +49,12 @@ class SpeechT5(nn.Module):
                 nn.init.kaiming_normal_(conv.weight)
 
     # ---------------------------------------------------------------- encoder side
-    def encoder_prenet_speech(self, wav: torch.Tensor, wav_lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """wav (B, S) 16 kHz samples, wav_lengths (B,) -> x (B, T, D), pad_mask (B, T); T ~ S / 320."""
-        return self.speech_encoder_prenet(wav, wav_lengths)
+    def encoder_prenet_speech(
+        self, wav: torch.Tensor, wav_lengths: torch.Tensor, unpadded: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """wav (B, S) 16 kHz samples, wav_lengths (B,) -> x (B, T, D), pad_mask (B, T); T ~ S / 320.
+        `unpadded`: every row as if alone (see SpeechEncoderPrenet.forward)."""
+        return self.speech_encoder_prenet(wav, wav_lengths, unpadded)
 
     def encoder_prenet_text(self, tokens: torch.Tensor, lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """tokens (B, L) long (any value past `lengths`, e.g. -1), lengths (B,) -> x (B, L, D), pad_mask (B, L)."""

@@ -22,13 +22,32 @@ class ConvLayer(nn.Module):
         self.conv = nn.Conv1d(in_dim, out_dim, kernel, stride=stride, bias=bias)
         self.norm = nn.GroupNorm(out_dim, out_dim, affine=True) if group_norm else None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """x (B, C_in, T_in) -> (B, C_out, T_out). With `lengths` (B,) valid output frames, the
+        GroupNorm statistics are taken over those frames only (padding left out)."""
         x = self.conv(x)
         if self.norm is not None:  # in at least fp32 (fairseq's Fp32GroupNorm), also under fp16/bf16
             dtype = torch.promote_types(x.dtype, torch.float32)
             n = self.norm
-            x = F.group_norm(x.to(dtype), n.num_groups, n.weight.to(dtype), n.bias.to(dtype), n.eps).type_as(x)
+            if lengths is None:
+                x = F.group_norm(x.to(dtype), n.num_groups, n.weight.to(dtype), n.bias.to(dtype), n.eps).type_as(x)
+            else:
+                x = masked_channel_norm(x.to(dtype), lengths, n).type_as(x)
         return F.gelu(x)
+
+
+def masked_channel_norm(x: torch.Tensor, lengths: torch.Tensor, norm: nn.GroupNorm) -> torch.Tensor:
+    """GroupNorm with one group per channel over the first `lengths` frames of each row: x (B, C, T),
+    lengths (B,) -> (B, C, T), the valid frames normalised as if the row were alone (unpadded)."""
+    if norm.num_groups != norm.num_channels:
+        raise ValueError("masked normalisation needs one group per channel (the wav2vec2 extractor's)")
+    valid = (torch.arange(x.size(-1), device=x.device)[None, :] < lengths[:, None]).to(x.dtype)[:, None, :]
+    count = lengths.to(x.dtype).clamp(min=1)[:, None, None]
+    mean = (x * valid).sum(-1, keepdim=True) / count
+    centered = x - mean
+    var = (centered.square() * valid).sum(-1, keepdim=True) / count  # biased, as GroupNorm's
+    w, b = norm.weight.to(x.dtype)[None, :, None], norm.bias.to(x.dtype)[None, :, None]
+    return centered * torch.rsqrt(var + norm.eps) * w + b
 
 
 class FeatureExtractor(nn.Module):
@@ -42,10 +61,15 @@ class FeatureExtractor(nn.Module):
             for i in range(len(cfg.conv_dim))
         )
 
-    def forward(self, wav: torch.Tensor) -> torch.Tensor:
+    def forward(self, wav: torch.Tensor, wav_lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """With `wav_lengths` (B,) samples, normalisation statistics leave the padding out."""
         x = wav.unsqueeze(1)
+        lengths = wav_lengths
         for layer in self.conv_layers:
-            x = layer(x)
+            if lengths is not None:
+                kernel, stride = layer.conv.kernel_size[0], layer.conv.stride[0]
+                lengths = torch.div(lengths - kernel, stride, rounding_mode="floor") + 1
+            x = layer(x, lengths)
         return x
 
 
@@ -176,13 +200,28 @@ class SpeechEncoderPrenet(nn.Module):
             x = x.masked_fill(channel_mask[:, None, :], 0.0)
         return x
 
-    def forward(self, wav: torch.Tensor, wav_lengths: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """wav (B, S) float at 16 kHz, wav_lengths (B,) samples -> x (B, T, D), pad_mask (B, T)."""
-        features = self.feature_extractor(wav).transpose(1, 2)
+    def forward(
+        self, wav: torch.Tensor, wav_lengths: torch.Tensor, unpadded: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """wav (B, S) float at 16 kHz, wav_lengths (B,) samples -> x (B, T, D), pad_mask (B, T).
+
+        `unpadded`: each row gets the frames it gets alone, without padding (batched inference):
+        the first layer's GroupNorm (statistics over time) leaves the padded frames out, padded
+        frames are zeroed before the positional convolution (as the zero padding of a row alone),
+        and the padding mask is the conv output lengths'. Off (training, parity with fairseq /
+        transformers): the statistics span the padded batch, as the checkpoints were trained.
+        """
+        features = self.feature_extractor(wav, wav_lengths if unpadded else None).transpose(1, 2)
         features = self.layer_norm(features)
-        pad_mask = self.frame_padding_mask(wav_lengths, wav.size(1), features.size(1))
+        if unpadded:
+            frames = torch.arange(features.size(1), device=wav.device)
+            pad_mask = frames[None, :] >= self.output_lengths(wav_lengths)[:, None]
+        else:
+            pad_mask = self.frame_padding_mask(wav_lengths, wav.size(1), features.size(1))
         x = self.dropout(self.post_extract_proj(features))
         if self.training:
             x = self.apply_masks(x, pad_mask)
+        if unpadded:
+            x = x.masked_fill(pad_mask[:, :, None], 0.0)
         x = x + self.pos_conv(x)
         return x + self.embed_positions(~pad_mask).to(x.dtype), pad_mask

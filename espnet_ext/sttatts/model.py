@@ -39,6 +39,8 @@ from espnet_ext.sttatts.task_fusion import TASKS, TaskFusion
 
 IGNORE_ID = -1  # padding value of integer sequences (ESPnet's collate pads text with it)
 ASR_NORMALIZATIONS = ("sample", "token")
+# batched inference encoding: waveforms go into one padded batch while longest / shortest <= this
+MAX_PADDING_RATIO = 1.25
 
 
 def category_task(category: str) -> str:
@@ -186,30 +188,54 @@ class ESPnetSTTATTSModel(AbsESPnetModel):
         speech_lengths: Optional[torch.Tensor] = None,
         tokens: Optional[torch.Tensor] = None,
         token_lengths: Optional[torch.Tensor] = None,
+        one_by_one: bool = False,
     ) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Encode speech (B, S) samples or tokens (B, L) for ``task``.
 
-        ``speech`` may also be a list of (S_i,) waveforms (inference on a batch of utterances):
-        each is then encoded alone and the outputs padded into one batch, so that every utterance
-        gets the encoding it gets on its own (a padded batch would not: the speech pre-net's
-        GroupNorm spans the padding) and no frame is computed for padding (``speech_lengths`` is
-        not needed).
+        ``speech`` may also be a list of (S_i,) waveforms (inference on a batch of utterances;
+        ``speech_lengths`` is not needed): every utterance gets the encoding it gets on its own.
+        They are zero-padded into batches of similar lengths whose speech pre-net leaves the
+        padding out of its GroupNorm statistics (``unpadded``, see SpeechEncoderPrenet.forward):
+        equal to encoding each alone up to float rounding. ``one_by_one``: encode each alone and pad the outputs
+        (the reference; no frame computed for padding).
 
         Returns:
             enc (B, T, D) the encoder output (what CTC reads), pad_mask (B, T) True = padding,
             memory (B, T, D) what the decoder attends to (enc after task fusion).
         """
-        if isinstance(speech, (list, tuple)):
+        if isinstance(speech, (list, tuple)) and one_by_one:
             return _padded_batch([self._encode(task, w.view(1, -1), torch.tensor([w.numel()], device=w.device))
                                   for w in speech])
+        if isinstance(speech, (list, tuple)):
+            return _padded_batch(self._encode_groups(task, list(speech)))
         return self._encode(task, speech, speech_lengths, tokens, token_lengths)
 
-    def _encode(self, task, speech=None, speech_lengths=None, tokens=None, token_lengths=None):
+    def _encode_groups(self, task: str, speech: List[torch.Tensor]):
+        """Waveforms (S_i,) -> per waveform (enc (1, T_i, D), pad_mask (1, T_i), memory (1, T_i, D)),
+        encoded in padded batches of similar lengths (at most MAX_PADDING_RATIO longest / shortest:
+        the encoder is compute-bound, padded frames cost as much as real ones)."""
+        order = sorted(range(len(speech)), key=lambda i: speech[i].numel())
+        groups, out = [], [None] * len(speech)
+        for i in order:
+            if groups and speech[i].numel() <= MAX_PADDING_RATIO * speech[groups[-1][0]].numel():
+                groups[-1].append(i)
+            else:
+                groups.append([i])
+        for group in groups:
+            wavs = [speech[i].view(-1) for i in group]
+            lengths = torch.tensor([w.numel() for w in wavs], device=wavs[0].device)
+            enc, pad, memory = self._encode(task, torch.nn.utils.rnn.pad_sequence(wavs, batch_first=True), lengths,
+                                            unpadded=True)
+            for row, i in enumerate(group):
+                out[i] = (enc[row : row + 1], pad[row : row + 1], memory[row : row + 1])
+        return out
+
+    def _encode(self, task, speech=None, speech_lengths=None, tokens=None, token_lengths=None, unpadded=False):
         bb = self.backbone
         if tokens is not None:
             x, pad_mask = bb.encoder_prenet_text(tokens, token_lengths)
         else:
-            x, pad_mask = bb.encoder_prenet_speech(speech, speech_lengths)
+            x, pad_mask = bb.encoder_prenet_speech(speech, speech_lengths, unpadded)
         task_id = TASKS.index(task)
         if self.fusion_position == "before_encoder":
             x = self.task_fusion(x, task_id)

@@ -97,12 +97,15 @@ def test_a_list_of_waveforms_is_encoded_utterance_by_utterance_and_padded():
     model, _ = build_tiny()
     gen = torch.Generator().manual_seed(4)
     wavs = [0.1 * torch.randn(n, generator=gen) for n in (4000, 2500, 3300)]
-    enc, pad, memory = model.encode("asr", wavs)
+    enc, pad, memory = model.encode("asr", wavs, one_by_one=True)
+    grouped_enc, grouped_pad, _ = model.encode("asr", wavs)  # padded groups (tests/sttatts/test_batched_encoding.py)
+    assert torch.equal(grouped_pad, pad)
     for b, w in enumerate(wavs):
         alone_enc, alone_pad, alone_mem = model.encode("asr", w[None], torch.tensor([len(w)]))
         t = alone_enc.size(1)
         assert int((~pad[b]).sum()) == t and not alone_pad.any() and bool(pad[b, t:].all())
         assert torch.equal(enc[b, :t], alone_enc[0]) and torch.equal(memory[b, :t], alone_mem[0])
+        assert float((grouped_enc[b, :t] - alone_enc[0]).abs().max()) < 1e-5
     # the padded batch through the training path differs (GroupNorm statistics span the padding)
     lengths = torch.tensor([len(w) for w in wavs])
     padded = torch.nn.utils.rnn.pad_sequence(wavs, batch_first=True)

@@ -74,6 +74,7 @@ def main():
     diff = float(((enc - ref).abs() * (~ref_pad)[:, :, None]).max()) if torch.equal(pad, ref_pad) else float("inf")
     ids = {k: [[r[2] for r in nbest] for nbest in v] for k, v in results.items()}
     valid = ids["one"] == ids["before"] == ids["now"]
+    same = common.exact("hypotheses, batched and one by one", valid)
     print(f"identical hypotheses: {valid}; labels per utterance: {[len(a[0]) for a in ids['now']]}")
     print(f"encoder output, batched vs one by one: same padding {torch.equal(pad, ref_pad)}, max |diff| {diff:.2e} "
           f"(output max |x| {float(ref.abs().max()):.2f})")
@@ -83,10 +84,13 @@ def main():
         print(f"  encoder only, {k}: {common.median(v):.2f} s for the set")
     tput = {k: [total / t for t in v] for k, v in times.items()}
     common.report("throughput, encoder batched", "one by one", tput["one by one"],
-                  tput["batched search, encoder batched"], 4.0, unit="x real time", higher_is_better=True)
+                  tput["batched search, encoder batched"], 4.0, unit="x real time", higher_is_better=True,
+                  outputs=same)
     common.report("throughput, encoder batched", "encoder one by one", tput["batched search, encoder one by one"],
-                  tput["batched search, encoder batched"], 1.0, unit="x real time", higher_is_better=True)
-    common.report("encoder", "one by one", enc_times["one by one"], enc_times["batched"], 1.0)
+                  tput["batched search, encoder batched"], 1.0, unit="x real time", higher_is_better=True,
+                  outputs=same)
+    common.report("encoder", "one by one", enc_times["one by one"], enc_times["batched"], 1.0,
+                  outputs=common.within("encoder output, batched vs one by one", diff, 1e-3))
     common.footer(start)
     if not valid or diff > 1e-3:
         print("INVALID: batched and one-by-one outputs differ")

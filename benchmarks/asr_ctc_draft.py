@@ -92,6 +92,7 @@ def main():
                 times[name] += t[name]
     valid = all(out == reference for out in outputs.values())
     print(f"identical hypotheses (every side = transformers' greedy): {valid}")
+    same = common.exact("hypotheses (every side = transformers' greedy)", valid)
     calls = args.utts * args.repeat
     for name, key in (("draft ctc", "ctc"), ("draft perfect", "perfect"), (f"draft {args.draft_error:.0%} wrong", "noisy")):
         s = stats[key]
@@ -100,9 +101,10 @@ def main():
               f"the drafted labels")
     for name in sides:
         if name != "transformers":
-            common.report(f"{name} per utterance", "transformers", times["transformers"], times[name], 3.0)
+            common.report(f"{name} per utterance", "transformers", times["transformers"], times[name], 3.0,
+                          outputs=same)
     for name in list(sides)[2:]:
-        common.report(f"{name} per utterance", "plain greedy", times["greedy"], times[name], 1.0)
+        common.report(f"{name} per utterance", "plain greedy", times["greedy"], times[name], 1.0, outputs=same)
     common.footer(start)
     if not valid:
         print("INVALID: a hypothesis differs from greedy decoding's")

@@ -92,13 +92,6 @@ def main():
     gen = torch.Generator().manual_seed(1)
     wav = 0.1 * torch.randn(int(16000 * args.seconds), generator=gen)
     _, pad, memory = asr["none"].model.encode("asr", [wav])
-    for rows in (1, 5):
-        t = {q: [] for q in asr}
-        for _ in range(args.repeat + 1):  # alternately; the first round is the warm-up
-            for q, s in asr.items():
-                t[q].append(step_time(s.model, memory, pad, rows, args.steps))
-        common.report(f"ASR decoder step, {rows} row(s), {memory.size(1)} memory frames", "fp32",
-                      [1e3 * x for x in t["none"][1:]], [1e3 * x for x in t["int8"][1:]], 1.5, unit="ms")
     # ASR accuracy cost on random weights
     hyp = {q: s(wav)[0][2] for q, s in asr.items()}
     eos = asr["none"].model.specials["eos"]
@@ -109,6 +102,15 @@ def main():
           f"{agree:.1%} of the positions; free-running greedy hypotheses agree at "
           f"{levenshtein_agreement(hyp['none'], hyp['int8']):.1%} (1 - edit distance / length)")
     valid &= agree >= MIN_ARGMAX_AGREEMENT
+    asr_cost = common.within("int8 vs fp32 teacher-forced argmax disagreement", 1 - agree, 1 - MIN_ARGMAX_AGREEMENT)
+    for rows in (1, 5):
+        t = {q: [] for q in asr}
+        for _ in range(args.repeat + 1):  # alternately; the first round is the warm-up
+            for q, s in asr.items():
+                t[q].append(step_time(s.model, memory, pad, rows, args.steps))
+        common.report(f"ASR decoder step, {rows} row(s), {memory.size(1)} memory frames", "fp32",
+                      [1e3 * x for x in t["none"][1:]], [1e3 * x for x in t["int8"][1:]], 1.5, unit="ms",
+                      outputs=asr_cost)
 
     # TTS
     ids = torch.randint(4, common.HF_VOCAB - 2, (n,), generator=gen)
@@ -122,7 +124,6 @@ def main():
 
     t = common.alternate({q: synth(q) for q in tts}, args.repeat)
     print(f"TTS: {n} input tokens -> {steps} decoder steps = {audio:.2f} s of speech")
-    common.report("TTS synthesis per utterance", "fp32", t["none"], t["int8"], 1.0)
     print(f"TTS real-time factor (one utterance, {args.threads} threads): fp32 {common.median(t['none']) / audio:.3f}, "
           f"int8 {common.median(t['int8']) / audio:.3f} (goal <= 0.25; 0.349 on 2026-11-22, quiet machine)")
     # teacher-forced error of the int8 frames on the fp32 output
@@ -135,6 +136,8 @@ def main():
     print(f"TTS, teacher-forced on the fp32 frames: int8 mean |diff| / mean |mel| = {rel:.2%}; free-running "
           f"max |diff| {float((feats['int8']['feat_gen'] - feats['none']['feat_gen']).abs().max()):.3f}")
     valid &= rel <= MAX_MEL_ERROR
+    common.report("TTS synthesis per utterance", "fp32", t["none"], t["int8"], 1.0,
+                  outputs=common.within("int8 vs fp32 teacher-forced mel error (relative)", rel, MAX_MEL_ERROR))
     common.footer(start)
     if not valid:
         print(f"INVALID: int8 outside the stated accuracy cost (argmax agreement >= {MIN_ARGMAX_AGREEMENT:.0%}, "

@@ -195,9 +195,8 @@ def spk_dim(size: str) -> int:
 
 
 def precision_sides(size: str) -> dict:
-    """{"fp32": step, "bf16": step[, "fp32 unfused": step]}: the same initial weights and batch, each
-    side its own copy of the model and its own optimizer (the config's; "fp32 unfused", where the
-    config sets ``fused: true``: without it, one update per parameter tensor); a step as ESPnet's Trainer runs it (forward
+    """{"fp32": step, "bf16": step}: the same initial weights and batch, each side its own copy of
+    the model and its own optimizer (the config's); a step as ESPnet's Trainer runs it (forward
     under the side's autocast, backward, clip, optimizer step, zero_grad). A step returns the loss."""
     import copy
 
@@ -210,12 +209,9 @@ def precision_sides(size: str) -> dict:
     model, _ = build_ours(size, spk_dim(size), as_transformers=False)
     batch = _BATCH.pop()
     sides = {}
-    variants = [("fp32", False, conf["optim_conf"]), ("bf16", True, conf["optim_conf"])]
-    if conf["optim_conf"].get("fused"):
-        variants.append(("fp32 unfused", False, {**conf["optim_conf"], "fused": None}))
-    for name, amp, optim_conf in variants:
+    for name, amp in (("fp32", False), ("bf16", True)):
         m = copy.deepcopy(model)
-        optim = optim_classes[conf["optim"]](m.parameters(), **optim_conf)
+        optim = optim_classes[conf["optim"]](m.parameters(), **conf["optim_conf"])
 
         def step(m=m, optim=optim, amp=amp):
             with cpu_autocast(amp):
@@ -230,9 +226,9 @@ def precision_sides(size: str) -> dict:
     return sides
 
 
-def ratio_line(label: str, times: dict, ref: str, new: str, target: float | None) -> str:
+def ratio_line(label: str, times: dict, ref: str, new: str, target: float) -> str:
     r, n = common.median(times[ref]), common.median(times[new])
-    verdict = "" if target is None else f" (target >= {target}x: {'MET' if r / n >= target else 'NOT MET'})"
+    verdict = f" (target >= {target}x: {'MET' if r / n >= target else 'NOT MET'})"
     return (f"{label}: {ref} {r:.4g} s, {new} {n:.4g} s (median of {len(times[new])}; spread {ref} "
             f"{min(times[ref]):.4g}-{max(times[ref]):.4g}, {new} {min(times[new]):.4g}-{max(times[new]):.4g}) -> "
             f"{new} steps/s {r / n:.2f}x {ref}'s{verdict}")
@@ -264,7 +260,6 @@ def precision_main(args) -> int:
         for name, step in sides.items():  # the first step: same weights, batch and dropout masks
             torch.manual_seed(1)
             first[name] = step()
-        first.pop("fp32 unfused", None)
         rel = abs(first["bf16"] - first["fp32"]) / abs(first["fp32"])
         ok = rel <= BF16_LOSS_RTOL
         failed |= not ok
@@ -273,11 +268,8 @@ def precision_main(args) -> int:
               f"(tolerance {BF16_LOSS_RTOL}): {'agree' if ok else 'INVALID'}")
         times = common.alternate(sides, repeat=args.repeat, warmup=1)
         print(ratio_line(f"{size} training step", times, "fp32", "bf16", BF16_TARGET))
-        if "fp32 unfused" in times:
-            print(ratio_line(f"{size} training step, the config's fused optimizer", times, "fp32 unfused", "fp32", None))
         if size == args.profile:
-            for name in ("fp32", "bf16"):
-                step = sides[name]
+            for name, step in sides.items():
                 print(f"\n{size}, {name}: top ops by self CPU time of one step\n{top_ops(step)}")
     common.footer(start)
     return 1 if failed else 0

@@ -189,7 +189,7 @@ def train_tiny(tmp_path, name, use_amp, epochs, monkeypatch=None, on_model=None)
 
 def test_use_amp_on_cpu_trains_in_bf16_and_the_loss_falls(tmp_path, monkeypatch):
     """--use_amp true with --ngpu 0: the projections of the training forward give bf16, CTC's
-    stays fp32 (the model keeps it out of autocast), and the loss falls over 8 steps."""
+    stays fp32 (the model keeps it out of autocast), and the loss falls over 6 steps."""
     seen = {}
 
     def record(name):
@@ -204,14 +204,14 @@ def test_use_amp_on_cpu_trains_in_bf16_and_the_loss_falls(tmp_path, monkeypatch)
                 m.register_forward_hook(record(name))
         return model
 
-    ckpt, out = train_tiny(tmp_path, "bf16", True, 4, monkeypatch, hook_linears)
+    ckpt, out = train_tiny(tmp_path, "bf16", True, 3, monkeypatch, hook_linears)
     assert seen.pop("ctc.ctc_lo") == torch.float32
     assert len(seen) > 10 and set(seen.values()) == {torch.bfloat16}, seen
     stats = ckpt["reporter"]["stats"]
     assert all(p.dtype == torch.float32 for p in ckpt["model"].values() if p.is_floating_point())  # fp32 master weights
     assert stats[1]["train"]["loss_scale"] == 1.0  # no loss scaling for bf16
-    assert stats[4]["train"]["loss"] < 0.9 * stats[1]["train"]["loss"], [stats[e]["train"]["loss"] for e in stats]
-    assert np.isfinite(stats[4]["valid"]["loss"])
+    assert stats[3]["train"]["loss"] < 0.8 * stats[1]["train"]["loss"], [stats[e]["train"]["loss"] for e in stats]
+    assert np.isfinite(stats[3]["valid"]["loss"])
 
 
 def test_use_amp_false_trains_exactly_as_espnets_trainer(tmp_path, monkeypatch):

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from espnet_ext.speecht5.config import SpeechT5Config
+from espnet_ext.speecht5.cpu_precision import conv_fp32_on_cpu
 from espnet_ext.speecht5.positions import SinusoidalPositionalEmbedding
 
 
@@ -23,7 +24,7 @@ class ConvLayer(nn.Module):
         self.norm = nn.GroupNorm(out_dim, out_dim, affine=True) if group_norm else None
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.conv(x)
+        x = conv_fp32_on_cpu(self.conv, x)
         if self.norm is not None:  # in at least fp32 (fairseq's Fp32GroupNorm), also under fp16/bf16
             dtype = torch.promote_types(x.dtype, torch.float32)
             n = self.norm

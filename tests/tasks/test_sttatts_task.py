@@ -188,8 +188,9 @@ def train_tiny(tmp_path, name, use_amp, epochs, monkeypatch=None, on_model=None)
 
 
 def test_use_amp_on_cpu_trains_in_bf16_and_the_loss_falls(tmp_path, monkeypatch):
-    """--use_amp true with --ngpu 0: the projections of the training forward give bf16, CTC's
-    stays fp32 (the model keeps it out of autocast), and the loss falls over 6 steps."""
+    """--use_amp true with --ngpu 0: the projections of the training forward give bf16, CTC's and
+    the 1-D convolutions' stay fp32 (the model keeps them out of autocast), and the loss falls
+    over 6 steps."""
     seen = {}
 
     def record(name):
@@ -200,12 +201,14 @@ def test_use_amp_on_cpu_trains_in_bf16_and_the_loss_falls(tmp_path, monkeypatch)
 
     def hook_linears(model):
         for name, m in model.named_modules():
-            if isinstance(m, torch.nn.Linear):
+            if isinstance(m, (torch.nn.Linear, torch.nn.Conv1d)):
                 m.register_forward_hook(record(name))
         return model
 
     ckpt, out = train_tiny(tmp_path, "bf16", True, 3, monkeypatch, hook_linears)
     assert seen.pop("ctc.ctc_lo") == torch.float32
+    convs = {name: seen.pop(name) for name in list(seen) if name.endswith(".conv")}
+    assert len(convs) == 5 and set(convs.values()) == {torch.float32}, convs  # 3 pre-net + 2 post-net
     assert len(seen) > 10 and set(seen.values()) == {torch.bfloat16}, seen
     stats = ckpt["reporter"]["stats"]
     assert all(p.dtype == torch.float32 for p in ckpt["model"].values() if p.is_floating_point())  # fp32 master weights

@@ -6,6 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from espnet_ext.speecht5.config import SpeechT5Config
+from espnet_ext.speecht5.cpu_precision import conv_fp32_on_cpu
 from espnet_ext.speecht5.positions import ScaledPositionalEncoding
 
 
@@ -75,7 +76,7 @@ class PostnetLayer(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.batch_norm(self.conv(x))
+        x = self.batch_norm(conv_fp32_on_cpu(self.conv, x))
         return self.dropout(x if self.last else torch.tanh(x))
 
 

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from espnet_ext.speecht5.config import SpeechT5Config
+from espnet_ext.speecht5.cpu_precision import conv_fp32_on_cpu
 from espnet_ext.speecht5.positions import SinusoidalPositionalEmbedding
 
 
@@ -25,7 +26,7 @@ class ConvLayer(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """x (B, C_in, T_in) -> (B, C_out, T_out). With `lengths` (B,) valid output frames, the
         GroupNorm statistics are taken over those frames only (padding left out)."""
-        x = self.conv(x)
+        x = conv_fp32_on_cpu(self.conv, x)
         if self.norm is not None:  # in at least fp32 (fairseq's Fp32GroupNorm), also under fp16/bf16
             dtype = torch.promote_types(x.dtype, torch.float32)
             n = self.norm

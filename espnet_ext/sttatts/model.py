@@ -316,7 +316,8 @@ class ESPnetSTTATTSModel(AbsESPnetModel):
         ctc_sum = enc.new_zeros(())
         if self.ctc_weight > 0:
             # ESPnet's CTC returns the batch mean: times n gives the sum over utterances
-            ctc_sum = self.ctc(enc, enc_lengths, text, text_lengths) * n
+            with torch.autocast(enc.device.type, enabled=False):  # log-softmax + CTC in fp32
+                ctc_sum = self.ctc(enc.float(), enc_lengths, text, text_lengths) * n
         ys_in = prepend_eos(text, text_lengths, eos)
         ys_out, out_lengths = append_eos(text, text_lengths, eos)
         logits, _, _ = self.decode_text(ys_in, memory, pad_mask)
@@ -334,7 +335,8 @@ class ESPnetSTTATTSModel(AbsESPnetModel):
 
     def _mel_target(self, target, target_lengths):
         """Target waveforms (B, S) -> log mel (B, L, F) and lengths (B,), L a multiple of r."""
-        mel, mel_lengths = self.feats_extract(target, target_lengths)
+        with torch.autocast(target.device.type, enabled=False):  # fp32 targets under autocast too
+            mel, mel_lengths = self.feats_extract(target, target_lengths)
         r = self.reduction_factor
         mel_lengths = mel_lengths - mel_lengths % r  # whole decoder steps only
         return mel[:, : int(mel_lengths.max())], mel_lengths

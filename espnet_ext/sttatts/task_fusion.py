@@ -91,9 +91,12 @@ class TaskFusion(nn.Module):
             vec = self.task_vectors[task_ids][None]  # (1, task_dim)
         else:
             vec = self.task_vectors[task_ids.to(x.device)]  # (B, task_dim)
-        weight = self.proj.weight.to(x.dtype)
-        shift = F.linear(vec.to(x.dtype), weight[:, : self.task_dim], self.proj.bias.to(x.dtype))
-        return F.linear(x, weight[:, self.task_dim :]) + shift[:, None, :]
+        # in x's dtype, also under autocast: the identity-initialised projection then passes the
+        # fp32 encoder output through exactly (bf16 would round every frame of the memory)
+        with torch.autocast(x.device.type, enabled=False):
+            weight = self.proj.weight.to(x.dtype)
+            shift = F.linear(vec.to(x.dtype), weight[:, : self.task_dim], self.proj.bias.to(x.dtype))
+            return F.linear(x, weight[:, self.task_dim :]) + shift[:, None, :]
 
     def extra_repr(self) -> str:
         return (

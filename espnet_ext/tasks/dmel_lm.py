@@ -31,7 +31,6 @@ import yaml
 from espnet2.tasks.abs_task import AbsTask
 from espnet2.train.collate_fn import CommonCollateFn
 from espnet2.train.preprocessor import CommonPreprocessor
-from espnet2.train.trainer import Trainer
 from espnet2.utils.get_default_kwargs import get_default_kwargs
 from espnet2.utils.nested_dict_action import NestedDictAction
 from espnet2.utils.types import str2bool, str_or_none
@@ -40,6 +39,7 @@ from typeguard import typechecked
 from espnet_ext.dmel.espnet_model import ESPnetDMelLM
 from espnet_ext.dmel.model import DMelLM, DMelLMConfig
 from espnet_ext.dmel.tokenizer import DMelTokenizer
+from espnet_ext.train import AmpTrainer
 
 SPACE = "▁"  # the space token of make_token_list's character lists
 LM_FROM_DATA = ("text_vocab_size", "speech_vocab_size", "n_channels")  # set by the task
@@ -77,7 +77,7 @@ def build_dmel_model(token_list: Sequence[str], dmel_conf: dict, lm_conf: dict, 
 class DMelLMTask(AbsTask):
     num_optimizers: int = 1
     class_choices_list = []
-    trainer = Trainer
+    trainer = AmpTrainer  # ESPnet's Trainer; --use_amp true on CPU = bf16 autocast
 
     @classmethod
     def add_task_arguments(cls, parser: argparse.ArgumentParser):

@@ -25,7 +25,6 @@ import torch
 from espnet2.asr.ctc import CTC
 from espnet2.tasks.abs_task import AbsTask
 from espnet2.train.class_choices import ClassChoices
-from espnet2.train.trainer import Trainer
 from espnet2.tts.feats_extract.log_mel_fbank import LogMelFbank
 from espnet2.utils.get_default_kwargs import get_default_kwargs
 from espnet2.utils.nested_dict_action import NestedDictAction
@@ -43,6 +42,7 @@ from espnet_ext.sttatts.data import (
 from espnet_ext.sttatts.mel import SpeechT5LogMel
 from espnet_ext.sttatts.model import ESPnetSTTATTSModel, special_ids
 from espnet_ext.sttatts.task_fusion import TASKS, TaskFusion
+from espnet_ext.train import AmpTrainer
 
 register_optional_sound()
 
@@ -98,7 +98,7 @@ def backbone_config(backbone_conf: dict, token_list: List[str]) -> SpeechT5Confi
 class STTATTSTask(AbsTask):
     num_optimizers: int = 1
     class_choices_list = [feats_extract_choices, task_fusion_choices]
-    trainer = Trainer
+    trainer = AmpTrainer  # ESPnet's Trainer; --use_amp true on CPU = bf16 autocast
 
     @classmethod
     def get_parser(cls) -> argparse.ArgumentParser:

@@ -178,3 +178,69 @@ def test_base_config_schedule_is_fairseqs_tri_stage():
     assert lrs[37500] == pytest.approx(1e-4, rel=1e-3) and lrs[97500] == pytest.approx(1e-4, rel=1e-3)  # 25 % + 40 %
     assert lrs[150000] == pytest.approx(5e-6)  # final scale 0.05
     assert args.optim == "adamw" and args.optim_conf["betas"] == [0.9, 0.98] and args.grad_clip == 25
+
+
+def train_tiny(tmp_path, name, use_amp, epochs, monkeypatch=None, on_model=None):
+    """ESPnet training of the tiny model on the 4-utterance data dir (2 batches an epoch, no
+    collect_stats: unsorted batches need only the keys). Returns (checkpoint, output dir)."""
+    data = tmp_path / "data"
+    if not data.exists():
+        write_data_dir(data, UTTS)
+        (tmp_path / "tokens.txt").write_text("".join(t + "\n" for t in TOKENS))
+    if on_model is not None:  # see the model the task builds inside main()
+        build = STTATTSTask.build_model.__func__
+        monkeypatch.setattr(STTATTSTask, "build_model", classmethod(lambda cls, args: on_model(build(cls, args))))
+    config = tmp_path / f"{name}.yaml"
+    config.write_text(yaml.safe_dump({"backbone_conf": TINY, "optim": "adam", "optim_conf": {"lr": 0.003}}))
+    out = tmp_path / name
+    STTATTSTask.main(cmd=[
+        "--config", str(config), "--token_list", str(tmp_path / "tokens.txt"), "--use_tensorboard", "false",
+        "--num_workers", "0", *data_args(data, "train"), *data_args(data, "valid"), "--output_dir", str(out),
+        "--batch_type", "unsorted", "--batch_size", "2", "--train_shape_file", f"{data}/wav.scp",
+        "--valid_shape_file", f"{data}/wav.scp", "--max_epoch", str(epochs), "--use_amp", str(use_amp).lower(),
+        "--best_model_criterion", "valid,loss,min", "--keep_nbest_models", "1", "--num_att_plot", "0",
+    ])
+    return torch.load(out / "checkpoint.pth", weights_only=False), out
+
+
+def test_use_amp_on_cpu_trains_in_bf16_and_the_loss_falls(tmp_path, monkeypatch):
+    """--use_amp true with --ngpu 0: the projections of the training forward give bf16, CTC's and
+    the 1-D convolutions' stay fp32 (the model keeps them out of autocast), and the loss falls
+    over 6 steps."""
+    seen = {}
+
+    def record(name):
+        def hook(module, inputs, output):
+            if module.training:
+                seen.setdefault(name, output.dtype)
+        return hook
+
+    def hook_linears(model):
+        for name, m in model.named_modules():
+            if isinstance(m, (torch.nn.Linear, torch.nn.Conv1d)):
+                m.register_forward_hook(record(name))
+        return model
+
+    ckpt, out = train_tiny(tmp_path, "bf16", True, 3, monkeypatch, hook_linears)
+    assert seen.pop("ctc.ctc_lo") == torch.float32
+    convs = {name: seen.pop(name) for name in list(seen) if name.endswith(".conv")}
+    assert len(convs) == 5 and set(convs.values()) == {torch.float32}, convs  # 3 pre-net + 2 post-net
+    assert len(seen) > 10 and set(seen.values()) == {torch.bfloat16}, seen
+    stats = ckpt["reporter"]["stats"]
+    assert all(p.dtype == torch.float32 for p in ckpt["model"].values() if p.is_floating_point())  # fp32 master weights
+    assert stats[1]["train"]["loss_scale"] == 1.0  # no loss scaling for bf16
+    assert stats[3]["train"]["loss"] < 0.8 * stats[1]["train"]["loss"], [stats[e]["train"]["loss"] for e in stats]
+    assert np.isfinite(stats[3]["valid"]["loss"])
+
+
+def test_use_amp_false_trains_exactly_as_espnets_trainer(tmp_path, monkeypatch):
+    """The fp32 path is unchanged: AmpTrainer with --use_amp false gives the same parameters,
+    bit for bit, as ESPnet's own Trainer."""
+    from espnet2.train.trainer import Trainer
+
+    ours, _ = train_tiny(tmp_path, "ours", False, 1)
+    monkeypatch.setattr(STTATTSTask, "trainer", Trainer)
+    espnet, _ = train_tiny(tmp_path, "espnet", False, 1)
+    assert ours["reporter"]["stats"][1]["train"]["loss"] == espnet["reporter"]["stats"][1]["train"]["loss"]
+    assert ours["model"].keys() == espnet["model"].keys()
+    assert all(torch.equal(ours["model"][k], espnet["model"][k]) for k in ours["model"])

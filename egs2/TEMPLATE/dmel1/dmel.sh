@@ -38,6 +38,7 @@ tag=""; train_config=""; train_args=""; resume=true
 jobs="asr tts joint"           # one model per job (model_conf.job)
 asr_train_args=""; tts_train_args="--grad_clip 1.0"; joint_train_args=""  # the paper clips TTS at 1.0
 judge_config=""; judge_args=""; train_judge=true
+use_amp=""                     # stage 5, model and judge: true = bf16 autocast on CPU (ESPnet's AMP on GPU); "" = the config's
 # Inference and scoring
 inference_model=valid.loss.ave.pth; inference_tag=default
 asr_inference_args=""; tts_inference_args=""
@@ -48,7 +49,7 @@ compare=""                     # other systems' decode dirs ([LABEL=]DIR ...) ad
 __declared_options=(stage stop_stage skip_data_prep skip_train skip_eval skip_packing ngpu nj inference_nj gpu_inference
   dumpdir expdir python local_data_opts max_bad_fraction lang train_set valid_set test_sets recon_sets fs min_wav_duration
   max_wav_duration spk_embed_kind spk_model_dir bin_table recon_frame_rates recon_max_utts tag train_config train_args
-  resume jobs asr_train_args tts_train_args joint_train_args judge_config judge_args train_judge
+  resume jobs asr_train_args tts_train_args joint_train_args judge_config judge_args train_judge use_amp
   inference_model inference_tag asr_inference_args tts_inference_args vocoder_file judge_model judge_opts
   compare_tts compare)
 help_message="Usage: $0 --train_config conf/dmel_mini.yaml --test_sets 'test_asr test_tts' [options]
@@ -226,6 +227,7 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
     run ${cuda_cmd} --gpu "${ngpu}" "${exp_root}/${job}/train.log" ${python} -m espnet_ext.bin.dmel_train \
       --config "${train_config}" --token_list "${token_list}" --ngpu "${ngpu}" --model_conf "job=${job}" ${opts} \
       --multiprocessing_distributed true --resume "${resume}" --output_dir "${exp_root}/${job}" \
+      ${use_amp:+--use_amp "${use_amp}"} \
       $(dmel_data_opts train "${train_set}") $(dmel_data_opts valid "${valid_set}") \
       ${shape_opts} \
       ${train_args} ${!job_args_var} || {

@@ -2,7 +2,7 @@
 # real audio of the asr/tts training utterances, trained beside the model under test (stage 5) and
 # used by stage 7 to judge synthesized speech. It is never the model under test.
 # Reads the caller's variables: python train_cmd cuda_cmd ngpu dump train_set valid_set resume judge_dir
-# judge_stats judge_token_list judge_config judge_args.
+# judge_stats judge_token_list judge_config judge_args use_amp.
 
 judge_data_opts() {  # mode set
   echo "--$1_data_path_and_name_and_type ${dump}/$2/wav.scp,speech,sound" \
@@ -34,14 +34,15 @@ judge_train() {  # stage 5, only as a background job: `judge_train &; pids+=($!)
   log "training the judge ASR in parallel -> ${judge_dir} (log: ${judge_dir}/train.log)"
   # exec: $! is then the training job itself, which the recipes kill if the main training fails
   # shellcheck disable=SC2046,SC2086
-  # on a GPU it shares the model's device(s) (--ngpu)
-  exec ${cuda_cmd} --gpu "${ngpu}" "${judge_dir}/train.log" ${python} -m espnet2.bin.asr_train \
+  # on a GPU it shares the model's device(s) (--ngpu); ESPnet's ASR task with espnet_ext's trainer
+  # (--use_amp true on CPU = bf16 autocast)
+  exec ${cuda_cmd} --gpu "${ngpu}" "${judge_dir}/train.log" ${python} -m espnet_ext.bin.asr_train \
     --config "${judge_config:-conf/judge_asr_mini.yaml}" --use_preprocessor true --token_type char \
     --token_list "${judge_token_list}" --ngpu "${ngpu}" --resume "${resume}" --output_dir "${judge_dir}" \
     $(judge_data_opts train "${train_set}") $(judge_data_opts valid "${valid_set}") \
     --normalize_conf "stats_file=${judge_stats}/train/feats_stats.npz" \
     --train_shape_file "${judge_stats}/train/speech_shape" --valid_shape_file "${judge_stats}/valid/speech_shape" \
-    ${judge_args}
+    ${use_amp:+--use_amp "${use_amp}"} ${judge_args}
 }
 
 judge_spec_opts() {  # stage 7: the --judge option of the scorers (--judge_model, else the trained judge)

@@ -30,6 +30,7 @@ token_list_from=""   # a SpeechT5/ArTST dict.txt or spm_char.model (required wit
 # Training
 tag=""; train_config=""; train_args=""; init_model=""; resume=true
 judge_config=""; judge_args=""; train_judge=true
+use_amp=""                     # stage 5, model and judge: true = bf16 autocast on CPU (ESPnet's AMP on GPU); "" = the config's
 # stage 5 also trains a vocoder -> exp/vocoder_<type>; types hifigan, parallel_wavegan, istft (fastest on a CPU)
 train_vocoder=false; vocoder_type=hifigan; vocoder_args=""
 # Inference and scoring
@@ -40,7 +41,7 @@ compare=""   # other systems' decode dirs ([LABEL=]DIR ...) added as columns of 
 __declared_options=(stage stop_stage skip_data_prep skip_train skip_eval skip_packing ngpu num_nodes nj
   inference_nj gpu_inference dumpdir expdir python local_data_opts max_bad_fraction lang train_set valid_set test_sets fs
   min_wav_duration max_wav_duration spk_embed_kind spk_model_dir token_list_from tag train_config
-  train_args init_model resume judge_config judge_args train_judge inference_config inference_args
+  train_args init_model resume judge_config judge_args train_judge use_amp inference_config inference_args
   inference_model vocoder_file judge_model judge_opts train_vocoder vocoder_type vocoder_args compare)
 help_message="Usage: $0 --train_config conf/train.yaml --test_sets 'test_asr test_tts' [options]
 Stages: 1 data prep, 2 format audio, 3 speaker embeddings, 4 tokens + stats, 5 train,
@@ -130,6 +131,7 @@ if [ "${stage}" -le 5 ] && [ "${stop_stage}" -ge 5 ]; then
   run ${cuda_cmd} --gpu "${ngpu}" "${exp_dir}/train.log" ${python} -m espnet_ext.bin.sttatts_train \
     --config "${train_config}" --token_list "${token_list}" --ngpu "${ngpu}" \
     --multiprocessing_distributed true --resume "${resume}" --output_dir "${exp_dir}" ${init_opts} \
+    ${use_amp:+--use_amp "${use_amp}"} \
     $(sttatts_data_opts train "${train_set}") $(sttatts_data_opts valid "${valid_set}") \
     --train_shape_file "${stats_dir}/train/speech_shape" --valid_shape_file "${stats_dir}/valid/speech_shape" \
     ${train_args} || {

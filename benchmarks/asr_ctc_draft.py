@@ -14,8 +14,11 @@ encoder included in each (a call = waveform in, hypothesis out):
   model whose CTC best path equals its attention decoder's output gets;
 - ours, the greedy hypothesis with `--draft_error` of its labels substituted at random (a trained
   model whose CTC and decoder disagree on some labels).
-A trained model is not available in this run (the demo's model needs `make demo`): the draft
-quality is simulated; the tokens must be greedy's in every case. Prints decoder passes per
+Without --model_tag the draft quality is simulated; the tokens must be greedy's in every case.
+With --model_tag (a packed zip, e.g. `make demo`'s exp/sttatts_sttatts_mini/sttatts_sttatts_mini.zip)
+and --wav_scp (its test audio, e.g. dump/raw/test_asr_test_clean/wav.scp): the trained model's own
+CTC drafts against its plain greedy decoding on the first --utts utterances (transformers has no
+counterpart of a trained STTATTS model, so that side is left out). Prints decoder passes per
 utterance and acceptance (accepted draft labels / tokens; / drafted labels), the ratios, and
 INVALID (exit status 1) if any hypothesis differs from transformers' greedy one.
 """
@@ -39,7 +42,11 @@ def main():
     p.add_argument("--tokens", type=int, default=75)
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--draft_error", type=float, default=0.1, help="share of the labels of the noisy draft substituted")
+    p.add_argument("--model_tag", help="a packed STTATTS zip: measure its own CTC drafts on --wav_scp")
+    p.add_argument("--wav_scp", help="with --model_tag: the test utterances (the first --utts of them)")
     args = p.parse_args()
+    if args.model_tag:
+        return trained_main(args)
     common.setup(args.threads)
     start = time.time()
     common.header("CTC-drafted greedy ASR decoding (issue 18, item 1)", "python " + " ".join(sys.argv))
@@ -109,6 +116,37 @@ def main():
     if not valid:
         print("INVALID: a hypothesis differs from greedy decoding's")
         sys.exit(1)
+
+
+def trained_main(args):
+    """A trained model's CTC drafts vs its plain greedy decoding, on real test audio."""
+    common.setup(args.threads)
+    start = time.time()
+    common.header("CTC-drafted greedy ASR decoding on a trained model (issue 18, item 1)",
+                  "python " + " ".join(sys.argv))
+    import soundfile as sf
+
+    from espnet_ext.bin.sttatts_inference import Speech2Text
+
+    opts = dict(model_tag=args.model_tag, beam_size=1, ctc_weight=0.0)
+    greedy = Speech2Text.from_pretrained(**opts)
+    drafted = Speech2Text.from_pretrained(**opts, ctc_draft=True)
+    lines = Path(args.wav_scp).read_text(encoding="utf-8").splitlines()[: args.utts]
+    wavs = [sf.read(line.split(maxsplit=1)[1], dtype="float32")[0] for line in lines]
+    print(f"{len(wavs)} utterances ({sum(map(len, wavs)) / 16000:.1f} s) of {args.wav_scp}; {args.model_tag}")
+    hyps = {"greedy": [greedy(w)[0][2] for w in wavs], "drafted": [drafted(w)[0][2] for w in wavs]}  # warm-up
+    drafted.draft_stats.clear()
+    times = common.alternate({"greedy": lambda: [greedy(w) for w in wavs],
+                              "drafted": lambda: [drafted(w) for w in wavs]}, repeat=args.repeat, warmup=0)
+    s, calls = drafted.draft_stats, len(wavs) * args.repeat
+    tokens = sum(len(h) + 1 for h in hyps["greedy"]) / len(wavs)  # + eos: greedy's decoder passes
+    print(f"decoder passes per utterance: drafted {s['passes'] / calls:.1f}, plain greedy {tokens:.1f}; accepted "
+          f"draft labels {s['accepted'] / max(1, s['tokens']):.0%} of the tokens, "
+          f"{s['accepted'] / max(1, s['drafted']):.0%} of the drafted labels")
+    same = common.exact("hypotheses, drafted = plain greedy", hyps["greedy"] == hyps["drafted"])
+    common.report("test set, drafted vs plain greedy", "plain greedy", times["greedy"], times["drafted"], 1.0,
+                  outputs=same)
+    common.footer(start)
 
 
 if __name__ == "__main__":

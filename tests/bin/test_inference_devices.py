@@ -12,21 +12,12 @@ import pytest
 import soundfile as sf
 import torch
 import yaml
-from espnet2.utils.yaml_no_alias_safe_dump import yaml_no_alias_safe_dump
 
 from espnet_ext.bin import dmel_inference, sttatts_inference
-from espnet_ext.bin.make_token_list import HEAD, TAIL
 from espnet_ext.tasks.dmel_lm import DMelLMTask
-from espnet_ext.tasks.sttatts import STTATTSTask
 
 NO_CUDA = "no CUDA device on this machine; runs on the accelerator"
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason=NO_CUDA))]
-TOKENS = [*HEAD, *"▁abcdefghijklmnopqrstuvwxyz'", *TAIL]
-TINY = dict(
-    d_model=32, encoder_layers=2, decoder_layers=2, attention_heads=2, ffn_dim=64, conv_dim=[16, 16, 16],
-    conv_kernel=[10, 8, 8], conv_stride=[5, 8, 8], pos_conv_kernel=8, pos_conv_groups=2, max_relative_position=16,
-    speech_decoder_prenet_units=16, spk_embed_dim=8, postnet_layers=2, postnet_units=16,
-)
 LENGTHS = (12000, 7000, 16000)  # samples: 37, 21, 49 encoder frames
 ASR = dict(beam_size=3, ctc_weight=0.5, nbest=2)
 FEAT_ATOL = 1e-3  # float32 on another device: the same outputs up to rounding
@@ -44,20 +35,8 @@ def no_tf32():
 
 
 @pytest.fixture(scope="module")
-def sttatts_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sttatts_devices")
-    args = STTATTSTask.get_parser().parse_args(["--token_list", "t", "--output_dir", str(root)])
-    args.token_list = TOKENS
-    args.backbone_conf = dict(TINY)
-    torch.manual_seed(0)
-    model = STTATTSTask.build_model(args)
-    with torch.no_grad():  # a peaked CTC and a random fusion, so that both matter in decoding
-        torch.nn.init.normal_(model.task_fusion.proj.weight, std=0.2)
-        model.ctc.ctc_lo.weight.mul_(20.0)
-    torch.save(model.state_dict(), root / "model.pth")
-    with open(root / "config.yaml", "w") as f:
-        yaml_no_alias_safe_dump(vars(args), f)
-    return root
+def sttatts_dir(tmp_path_factory, tiny_sttatts):
+    return tiny_sttatts.write(tmp_path_factory.mktemp("sttatts_devices"))
 
 
 @pytest.fixture(scope="module")

@@ -4,43 +4,15 @@ import pytest
 import soundfile as sf
 import torch
 import yaml
-from espnet2.utils.yaml_no_alias_safe_dump import yaml_no_alias_safe_dump
 
 from espnet_ext.bin import sttatts_inference as inf
-from espnet_ext.bin.make_token_list import HEAD, TAIL
-from espnet_ext.tasks.sttatts import STTATTSTask
 
-TOKENS = [*HEAD, *"▁abcdefghijklmnopqrstuvwxyz'", *TAIL]
-TINY = dict(
-    d_model=32, encoder_layers=2, decoder_layers=2, attention_heads=2, ffn_dim=64, conv_dim=[16, 16, 16],
-    conv_kernel=[10, 8, 8], conv_stride=[5, 8, 8], pos_conv_kernel=8, pos_conv_groups=2, max_relative_position=16,
-    speech_decoder_prenet_units=16, spk_embed_dim=8, postnet_layers=2, postnet_units=16,
-)
 HOP = 256
 
 
-def write_model(root, y_decoder=False):
-    """config.yaml + model.pth of a tiny random model, as training writes them."""
-    args = STTATTSTask.get_parser().parse_args(["--token_list", "t", "--output_dir", str(root)])
-    args.token_list = TOKENS
-    args.backbone_conf = dict(TINY)
-    if y_decoder:
-        args.task_fusion, args.model_conf = None, {**args.model_conf, "y_decoder": True}
-    torch.manual_seed(0)
-    model = STTATTSTask.build_model(args)
-    with torch.no_grad():  # random CTC and fusion, so that both matter in decoding
-        if model.task_fusion is not None:
-            torch.nn.init.normal_(model.task_fusion.proj.weight, std=0.2)
-        model.ctc.ctc_lo.weight.mul_(20.0)
-    torch.save(model.state_dict(), root / "model.pth")
-    with open(root / "config.yaml", "w") as f:
-        yaml_no_alias_safe_dump(vars(args), f)
-    return root
-
-
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    return write_model(tmp_path_factory.mktemp("sttatts_model"))
+def model_dir(tmp_path_factory, tiny_sttatts):
+    return tiny_sttatts.write(tmp_path_factory.mktemp("sttatts_model"))
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +24,7 @@ def _s2t(model_dir, **kwargs):
     return inf.Speech2Text(model_dir / "config.yaml", model_dir / "model.pth", **kwargs)
 
 
-def test_beam_search_returns_an_nbest_list_of_text_tokens_ids_and_hypotheses(model_dir, wav):
+def test_beam_search_returns_an_nbest_list_of_text_tokens_ids_and_hypotheses(model_dir, wav, tiny_sttatts):
     s2t = _s2t(model_dir, beam_size=4, ctc_weight=0.5, nbest=3)
     results = s2t(wav)
     assert len(results) == 3
@@ -61,14 +33,14 @@ def test_beam_search_returns_an_nbest_list_of_text_tokens_ids_and_hypotheses(mod
     forbidden = set(inf.never_output_ids(s2t.model))
     for text, tokens, ids, hyp in results:
         assert ids == [int(i) for i in hyp.yseq[1:-1]] and int(hyp.yseq[0]) == int(hyp.yseq[-1]) == 2
-        assert tokens == [TOKENS[i] for i in ids] and text == s2t.converter.ids2text(ids)
+        assert tokens == [tiny_sttatts.tokens[i] for i in ids] and text == s2t.converter.ids2text(ids)
         assert not forbidden & set(ids)
 
 
 @pytest.mark.parametrize("ctc_weight", [0.0, 1.0])
-def test_decoder_only_and_ctc_only_beam_search_run(model_dir, wav, ctc_weight):
+def test_decoder_only_and_ctc_only_beam_search_run(model_dir, wav, ctc_weight, tiny_sttatts):
     results = _s2t(model_dir, beam_size=3, ctc_weight=ctc_weight)(wav)
-    assert len(results) == 1 and not set(results[0][2]) & {0, 1, len(TOKENS) - 1}
+    assert len(results) == 1 and not set(results[0][2]) & {0, 1, len(tiny_sttatts.tokens) - 1}
 
 
 def test_beam_one_without_ctc_equals_greedy_decoding(model_dir, wav):
@@ -122,14 +94,14 @@ def _set_stop(model, bias):
         model.backbone.speech_decoder_postnet.prob_out.bias.copy_(torch.tensor(bias))
 
 
-def test_text2speech_uses_given_token_ids_exactly_and_appends_eos_to_text(model_dir, monkeypatch):
+def test_text2speech_uses_given_token_ids_exactly_and_appends_eos_to_text(model_dir, monkeypatch, tiny_sttatts):
     tts = _tts(model_dir, maxlenratio=2.0)
     seen = []
     original = tts.model.encode
     monkeypatch.setattr(tts.model, "encode", lambda task, *a, **k: seen.append((task, k["tokens"][0].tolist())) or original(task, *a, **k))
     tts([5, 6, 7], spembs=np.ones(8, np.float32))
     tts("ab", spembs=np.ones(8, np.float32))
-    assert seen == [("tts", [5, 6, 7]), ("tts", [TOKENS.index("a"), TOKENS.index("b"), 2])]
+    assert seen == [("tts", [5, 6, 7]), ("tts", [tiny_sttatts.tokens.index("a"), tiny_sttatts.tokens.index("b"), 2])]
 
 
 def test_text2speech_outputs_and_postnet_once_at_the_end(model_dir):
@@ -169,8 +141,8 @@ def test_speech2speech_converts_a_waveform_with_the_vc_task(model_dir, wav, monk
     assert tasks == ["vc"] and out["feat_gen"].shape == (int(frames * 0.5 / 2) * 2, 80)
 
 
-def test_y_decoder_synthesizes_with_its_speech_decoder(tmp_path, monkeypatch):
-    root = write_model(tmp_path, y_decoder=True)
+def test_y_decoder_synthesizes_with_its_speech_decoder(tmp_path, monkeypatch, tiny_sttatts):
+    root = tiny_sttatts.write(tmp_path, y_decoder=True)
     tts = inf.Text2Speech(root / "config.yaml", root / "model.pth", maxlenratio=2.0, use_prenet_dropout=False)
     calls = []
     for name, decoder in (("speech", tts.model.speech_decoder), ("text", tts.model.backbone.decoder)):

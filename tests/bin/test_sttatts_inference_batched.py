@@ -4,36 +4,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 import torch
-from espnet2.utils.yaml_no_alias_safe_dump import yaml_no_alias_safe_dump
 
 from espnet_ext.bin import sttatts_inference as inf
-from espnet_ext.bin.make_token_list import HEAD, TAIL
-from espnet_ext.tasks.sttatts import STTATTSTask
 
-TOKENS = [*HEAD, *"▁abcdefghijklmnopqrstuvwxyz'", *TAIL]
-TINY = dict(
-    d_model=32, encoder_layers=2, decoder_layers=2, attention_heads=2, ffn_dim=64, conv_dim=[16, 16, 16],
-    conv_kernel=[10, 8, 8], conv_stride=[5, 8, 8], pos_conv_kernel=8, pos_conv_groups=2, max_relative_position=16,
-    speech_decoder_prenet_units=16, spk_embed_dim=8, postnet_layers=2, postnet_units=16,
-)
 LENGTHS = (12000, 7000, 16000, 4000)  # samples: 37, 21, 49, 12 encoder frames
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sttatts_batched")
-    args = STTATTSTask.get_parser().parse_args(["--token_list", "t", "--output_dir", str(root)])
-    args.token_list = TOKENS
-    args.backbone_conf = dict(TINY)
-    torch.manual_seed(0)
-    model = STTATTSTask.build_model(args)
-    with torch.no_grad():  # random CTC and fusion, so that both matter in decoding
-        torch.nn.init.normal_(model.task_fusion.proj.weight, std=0.2)
-        model.ctc.ctc_lo.weight.mul_(20.0)
-    torch.save(model.state_dict(), root / "model.pth")
-    with open(root / "config.yaml", "w") as f:
-        yaml_no_alias_safe_dump(vars(args), f)
-    return root
+def model_dir(tmp_path_factory, tiny_sttatts):
+    return tiny_sttatts.write(tmp_path_factory.mktemp("sttatts_batched"))
 
 
 @pytest.fixture(scope="module")
